@@ -1,0 +1,100 @@
+//! A JavaScript value as the core sees it, so argument and field rules need no browser.
+
+/// One JavaScript value, converted from a call's arguments by the browser glue.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `undefined`, or an argument that was not given.
+    Undefined,
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number, with the text JavaScript's `String(n)` gives it.
+    Number(Number),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// A plain object (prototype `Object.prototype` or `null`): own enumerable keys in order.
+    Object(Vec<(String, Value)>),
+    /// A function; the glue keeps the function itself.
+    Function,
+    /// A value that JSON cannot hold, named for messages: `"a BigInt"`, `"a cycle"`, `"a Date"`.
+    Unsupported(&'static str),
+}
+
+/// A number with its JavaScript text, so the wasm build needs no float formatting or parsing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Number {
+    /// The value.
+    pub value: f64,
+    /// The text of `String(value)` in JavaScript, which is valid JSON when the value is finite.
+    pub text: String,
+}
+
+impl Value {
+    /// Returns whether the value is `undefined` or `null`.
+    pub fn is_nullish(&self) -> bool {
+        matches!(self, Value::Undefined | Value::Null)
+    }
+
+    /// Returns the value of `key` in an object, matched exactly, or `None`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Names the kind of value for error messages (`"a string"`, `"an array"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Undefined => "undefined",
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+            Value::Function => "a function",
+            Value::Unsupported(kind) => kind,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Number {
+    /// Makes a number whose text follows JavaScript's `String(n)` for the values tests and the
+    /// server use. Native only: the wasm build takes the text from JavaScript.
+    pub fn from_f64(value: f64) -> Number {
+        let text = if value.is_nan() {
+            "NaN".to_string()
+        } else if value.is_infinite() {
+            if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+        } else if value == value.trunc() && value.abs() < 1e21 {
+            format!("{}", value as i128)
+        } else {
+            format!("{value}")
+        };
+        Number { value, text }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl From<f64> for Value {
+    fn from(value: f64) -> Value {
+        Value::Number(Number::from_f64(value))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Value {
+        Value::String(value.to_string())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(value: bool) -> Value {
+        Value::Bool(value)
+    }
+}
