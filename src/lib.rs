@@ -5,15 +5,15 @@
 //! apply the same rules. The browser glue lives in `web` and is compiled for wasm32 only.
 #![deny(missing_docs)]
 
-// pub mod args;
-// pub mod config;
+pub mod args;
+pub mod config;
 pub mod error;
 pub mod fields;
-// pub mod identity;
+pub mod identity;
 pub mod iso;
 pub mod json;
-// pub mod payload;
+pub mod payload;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]
-mod web {}
+mod web;

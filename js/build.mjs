@@ -1,0 +1,71 @@
+// Builds dist/ from a clean tree: the wasm core (cargo, wasm-bindgen, wasm-opt), then
+// dist/herogi.min.js (IIFE for script tags, wasm inlined) and dist/herogi.mjs (ES module for
+// npm users, wasm inlined), with their TypeScript declarations.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "pkg");
+const dist = join(root, "dist");
+const wasm = join(root, "target/wasm32-unknown-unknown/release/herogi.wasm");
+
+function run(command, args) {
+  execFileSync(command, args, { cwd: root, stdio: "inherit" });
+}
+
+// The wasm core. Debian's wasm-opt miscompiles wasm-bindgen's externref table, so the one from
+// the binaryen npm package is used; the feature flags match what rustc emits.
+run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unknown-unknown"]);
+rmSync(pkg, { recursive: true, force: true });
+run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, wasm]);
+const optimized = join(pkg, "herogi_bg.wasm");
+run(join(root, "node_modules/.bin/wasm-opt"), [
+  "-Oz",
+  "--enable-bulk-memory",
+  "--enable-sign-ext",
+  "--enable-nontrapping-float-to-int",
+  "--enable-reference-types",
+  "--enable-multivalue",
+  "--enable-mutable-globals",
+  optimized,
+  "-o",
+  optimized,
+]);
+
+// The scripts. The wasm is inlined with esbuild's binary loader, so each is one file.
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist);
+const common = {
+  bundle: true,
+  minify: true,
+  target: "es2020",
+  loader: { ".wasm": "binary" },
+  // wasm-bindgen's loader mentions import.meta.url only for a path it is never given here.
+  define: { "import.meta.url": '""' },
+  logLevel: "warning",
+  legalComments: "none",
+};
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "js/global.js")],
+  outfile: join(dist, "herogi.min.js"),
+  format: "iife",
+});
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "js/index.js")],
+  outfile: join(dist, "herogi.mjs"),
+  format: "esm",
+});
+copyFileSync(join(root, "js/herogi.d.ts"), join(dist, "herogi.d.ts"));
+
+for (const file of ["herogi.min.js", "herogi.mjs"]) {
+  const bytes = readFileSync(join(dist, file));
+  const kib = (n) => (n / 1024).toFixed(1);
+  console.log(`dist/${file}: ${kib(bytes.length)} KiB, ${kib(gzipSync(bytes, { level: 9 }).length)} KiB gzip`);
+}
+console.log(`pkg/herogi_bg.wasm: ${(statSync(optimized).size / 1024).toFixed(1)} KiB`);

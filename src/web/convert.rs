@@ -1,0 +1,119 @@
+//! Conversion between JavaScript values and the core's `Value`, and of errors and results.
+
+use crate::error::Error;
+use crate::value::{Number, Value};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Maximum nesting of objects and arrays read from a call, deeper values are unsupported.
+const MAX_DEPTH: usize = 32;
+
+/// Converts a call's arguments, reading each object once so later changes by the page do not
+/// change the call.
+pub fn arguments(args: &Array) -> Vec<Value> {
+    args.iter()
+        .map(|arg| to_value(&arg, &mut Vec::new()))
+        .collect()
+}
+
+fn to_value(value: &JsValue, ancestors: &mut Vec<JsValue>) -> Value {
+    if value.is_undefined() {
+        return Value::Undefined;
+    }
+    if value.is_null() {
+        return Value::Null;
+    }
+    if let Some(flag) = value.as_bool() {
+        return Value::Bool(flag);
+    }
+    if let Some(number) = value.as_f64() {
+        return self::number(number);
+    }
+    if let Some(text) = value.as_string() {
+        return Value::String(text);
+    }
+    if value.is_function() {
+        return Value::Function;
+    }
+    if value.is_bigint() {
+        return Value::Unsupported("a BigInt");
+    }
+    if value.is_symbol() {
+        return Value::Unsupported("a symbol");
+    }
+    if ancestors.iter().any(|ancestor| Object::is(ancestor, value)) {
+        return Value::Unsupported("a cycle");
+    }
+    if ancestors.len() >= MAX_DEPTH {
+        return Value::Unsupported("nesting deeper than 32 levels");
+    }
+
+    ancestors.push(value.clone());
+    let converted = if Array::is_array(value) {
+        let items: &Array = value.unchecked_ref();
+        Value::Array(
+            items
+                .iter()
+                .map(|item| to_value(&item, ancestors))
+                .collect(),
+        )
+    } else if is_plain_object(value) {
+        object_entries(value, ancestors)
+    } else {
+        Value::Unsupported("an object that is not a plain object (a Date, Map or class instance)")
+    };
+    ancestors.pop();
+    converted
+}
+
+/// Makes a number `Value` with the text JavaScript gives it.
+pub fn number(value: f64) -> Value {
+    let text = js_sys::Number::from(value)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default();
+    Value::Number(Number { value, text })
+}
+
+fn is_plain_object(value: &JsValue) -> bool {
+    let prototype = Object::get_prototype_of(value);
+    prototype.is_null() || Object::is(&prototype, &Object::get_prototype_of(&Object::new()))
+}
+
+/// Reads own enumerable string keys; keys such as `__proto__` stay data.
+fn object_entries(value: &JsValue, ancestors: &mut Vec<JsValue>) -> Value {
+    let object: &Object = value.unchecked_ref();
+    let mut entries = Vec::new();
+    for key in Object::keys(object).iter() {
+        let item = match Reflect::get(value, &key) {
+            Ok(item) => to_value(&item, ancestors),
+            Err(_) => Value::Unsupported("a getter that throws"),
+        };
+        entries.push((key.as_string().unwrap_or_default(), item));
+    }
+    Value::Object(entries)
+}
+
+/// Makes the JavaScript `Error` of a failed call, with `code`, `field` and `status`.
+pub fn error_to_js(error: &Error) -> JsValue {
+    let js_error = js_sys::Error::new(&error.message);
+    js_error.set_name("HerogiError");
+    set(&js_error, "code", &JsValue::from_str(error.code.as_str()));
+    if let Some(field) = error.field {
+        set(&js_error, "field", &JsValue::from_str(field));
+    }
+    if let Some(status) = error.status {
+        set(&js_error, "status", &JsValue::from(status));
+    }
+    js_error.into()
+}
+
+/// Sets a property on an object the SDK made itself.
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// Reads a property, `undefined` when reading throws.
+pub fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}

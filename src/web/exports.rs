@@ -1,0 +1,167 @@
+//! The functions the JavaScript shim calls, each with the page's arguments as they came.
+
+use super::sdk::{self, Call, Sdk};
+use super::storage::Store;
+use super::{console, convert, location};
+use crate::args;
+use crate::config;
+use crate::error::Error;
+use crate::fields::{self, Field};
+use crate::payload::{Identify, Section};
+use crate::value::Value;
+use js_sys::{Array, Function, Object, Promise};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Configures the SDK from `init`'s arguments, in either form. A second call warns and keeps
+/// the first configuration; invalid settings are logged as a console error.
+#[wasm_bindgen(js_name = coreInit)]
+pub fn init(args: Array) {
+    if sdk::is_initialized() {
+        console::warn_once(
+            "init-twice",
+            &["init was called again; the first configuration is kept"],
+        );
+        return;
+    }
+    let config = match config::parse_init(&convert::arguments(&args)) {
+        Ok(config) => config,
+        Err(error) => {
+            console::error(&["init failed: ", &error.message]);
+            return;
+        }
+    };
+    console::set_debug(config.debug);
+    console::debug(&[
+        "init: apiUrl ",
+        &config.api_url,
+        ", app id ",
+        &config.app_id,
+    ]);
+
+    let store = Store::open();
+    let location = if config.ask_location && !store.location_optout() {
+        location::ask()
+    } else {
+        Rc::new(RefCell::new(location::Location::Unavailable))
+    };
+    let authorization = config.authorization();
+    sdk::install(Sdk {
+        config,
+        authorization,
+        store,
+        location,
+        detected: detect(),
+    });
+}
+
+/// Validates an `identify` call and queues it; returns the Promise of its outcome.
+#[wasm_bindgen(js_name = coreIdentify)]
+pub fn identify(args: Array) -> Promise {
+    let values = convert::arguments(&args);
+    let callback = values
+        .iter()
+        .position(|value| matches!(value, Value::Function))
+        .and_then(|index| args.get(index as u32).dyn_into::<Function>().ok());
+
+    let mut resolve = None;
+    let mut reject = None;
+    let promise = Promise::new(&mut |ok, fail| {
+        resolve = Some(ok);
+        reject = Some(fail);
+    });
+    if callback.is_some() {
+        // With a callback the page hears of a failure there, so the rejection is handled.
+        IGNORE.with(|ignore| {
+            let _ = promise.catch(ignore);
+        });
+    }
+    let (Some(resolve), Some(reject)) = (resolve, reject) else {
+        return promise;
+    };
+
+    let mut call = Call {
+        request: Identify::default(),
+        dropped: Array::new(),
+        callback,
+        resolve,
+        reject,
+        created: js_sys::Date::now(),
+    };
+    match args::shift(&values) {
+        Ok(shifted) => {
+            call.request = Identify::build(&values, &shifted);
+            call.dropped = report_dropped(&call.request, &args, &shifted);
+            sdk::enqueue(call);
+        }
+        Err(error) => settle_soon(call, error),
+    }
+    promise
+}
+
+/// Lists the dropped values with the page's own values, and warns once for the call.
+fn report_dropped(request: &Identify, args: &Array, shifted: &args::Shifted) -> Array {
+    let list = Array::new();
+    let mut summary = String::new();
+    for dropped in &request.dropped {
+        let argument = |index: Option<usize>| args.get(index.unwrap_or(0) as u32);
+        let value = match dropped.section {
+            Section::UserAttributes => {
+                convert::get(&argument(shifted.user_attributes), &dropped.key)
+            }
+            Section::Preferences => convert::get(&argument(shifted.preferences), &dropped.key),
+            Section::CustomAttributes => argument(shifted.custom_attributes),
+        };
+        let entry = Object::new();
+        convert::set(&entry, "field", &JsValue::from_str(&dropped.field));
+        convert::set(&entry, "value", &value);
+        convert::set(&entry, "reason", &JsValue::from_str(&dropped.reason));
+        list.push(&entry);
+
+        summary.push_str(if summary.is_empty() { "" } else { "; " });
+        summary.push_str(&dropped.field);
+        summary.push(' ');
+        summary.push_str(&dropped.reason);
+    }
+    if !summary.is_empty() {
+        console::warn_with(
+            &[
+                "identify left out invalid values and sent the rest: ",
+                &summary,
+            ],
+            &list,
+        );
+    }
+    list
+}
+
+/// Fails a call from a later microtask, so a callback never runs inside the page's own call.
+fn settle_soon(call: Call, error: Error) {
+    wasm_bindgen_futures::spawn_local(async move { sdk::settle(call, Err(error)) });
+}
+
+thread_local! {
+    /// A rejection handler that does nothing, made once and kept for the page's life.
+    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
+}
+
+/// Reads the browser's time zone and language, keeping only values that pass the field rules.
+fn detect() -> Vec<(Field, String)> {
+    let mut detected = Vec::new();
+    let options =
+        js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
+    if let Some(zone) = convert::get(&options, "timeZone").as_string() {
+        if let Ok(zone) = fields::normalize_text(Field::Timezone, &zone) {
+            detected.push((Field::Timezone, zone));
+        }
+    }
+    let language = web_sys::window().and_then(|window| window.navigator().language());
+    if let Some(language) = language {
+        if let Ok(language) = fields::normalize_text(Field::Language, &language) {
+            detected.push((Field::Language, language));
+        }
+    }
+    detected
+}

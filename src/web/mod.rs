@@ -1,0 +1,9 @@
+//! Browser glue: the functions the JavaScript shim calls, and thin wrappers of the browser APIs.
+
+mod console;
+mod convert;
+mod exports;
+mod http;
+mod location;
+mod sdk;
+mod storage;

@@ -1,0 +1,131 @@
+//! Identity storage: `localStorage` under namespaced keys, memory when storage is missing or
+//! throws, and the `_hgid` cookie of the old script adopted on first load.
+
+use super::console;
+use crate::identity::Identity;
+use std::cell::RefCell;
+use wasm_bindgen::JsCast;
+use web_sys::Storage;
+
+const HGID_KEY: &str = "herogi:hgid";
+const OWNER_KEY: &str = "herogi:externalUserId";
+const LOCATION_OPTOUT_KEY: &str = "herogi:locationOptout";
+const OLD_COOKIE: &str = "_hgid";
+
+/// The stored identity, written through to `localStorage` when it works.
+pub struct Store {
+    local: Option<Storage>,
+    memory: RefCell<Identity>,
+    location_optout: RefCell<bool>,
+}
+
+impl Store {
+    /// Opens storage and loads the identity, adopting the old script's cookie when storage has
+    /// no hgid yet.
+    pub fn open() -> Store {
+        // Reading `window.localStorage` itself throws in sandboxed frames and with blocked
+        // cookies, so each step that can throw falls back to memory.
+        let local = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
+        if local.is_none() {
+            warn_memory_only();
+        }
+        let store = Store {
+            local,
+            memory: RefCell::new(Identity::default()),
+            location_optout: RefCell::new(false),
+        };
+        let mut identity = store.identity();
+        if identity.hgid.is_none() {
+            if let Some(hgid) = old_cookie_hgid() {
+                console::debug(&["adopted the hgid of the _hgid cookie: ", &hgid]);
+                identity.hgid = Some(hgid);
+                store.save(&identity);
+            }
+        }
+        *store.location_optout.borrow_mut() = store.read(LOCATION_OPTOUT_KEY).is_some();
+        store
+    }
+
+    /// Returns the identity, read again from storage so that another tab's change is seen.
+    pub fn identity(&self) -> Identity {
+        if self.local.is_some() {
+            let hgid = self.read(HGID_KEY);
+            if hgid.is_some() || self.memory.borrow().hgid.is_none() {
+                let owner = if hgid.is_some() {
+                    self.read(OWNER_KEY)
+                } else {
+                    None
+                };
+                *self.memory.borrow_mut() = Identity { hgid, owner };
+            }
+        }
+        self.memory.borrow().clone()
+    }
+
+    /// Stores the identity in memory and, when it works, in `localStorage`.
+    pub fn save(&self, identity: &Identity) {
+        *self.memory.borrow_mut() = identity.clone();
+        self.write(HGID_KEY, identity.hgid.as_deref());
+        self.write(OWNER_KEY, identity.owner.as_deref());
+    }
+
+    /// Returns whether the visitor's last `locationOptin` was `OPTOUT`.
+    pub fn location_optout(&self) -> bool {
+        *self.location_optout.borrow()
+    }
+
+    /// Remembers the visitor's latest `locationOptin`.
+    pub fn set_location_optout(&self, optout: bool) {
+        *self.location_optout.borrow_mut() = optout;
+        self.write(LOCATION_OPTOUT_KEY, optout.then_some("1"));
+    }
+
+    fn read(&self, key: &str) -> Option<String> {
+        let local = self.local.as_ref()?;
+        match local.get_item(key) {
+            Ok(value) => value,
+            Err(_) => {
+                warn_memory_only();
+                None
+            }
+        }
+    }
+
+    fn write(&self, key: &str, value: Option<&str>) {
+        let Some(local) = &self.local else { return };
+        let written = match value {
+            Some(value) => local.set_item(key, value),
+            None => local.remove_item(key),
+        };
+        if written.is_err() {
+            warn_memory_only();
+        }
+    }
+}
+
+fn warn_memory_only() {
+    console::warn_once(
+        "storage",
+        &["localStorage is unavailable or throws; the visitor's id is kept in memory for this page only"],
+    );
+}
+
+/// Reads the hgid from the `_hgid` cookie that the old script set on the site's root domain.
+fn old_cookie_hgid() -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let cookies = document
+        .dyn_into::<web_sys::HtmlDocument>()
+        .ok()?
+        .cookie()
+        .ok()?;
+    let raw = cookies.split(';').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name.trim() == OLD_COOKIE).then(|| value.trim())
+    })?;
+    let decoded = js_sys::decode_uri_component(raw)
+        .ok()
+        .map(String::from)
+        .unwrap_or_else(|| raw.into());
+    let hgid = decoded.trim_matches('"').trim();
+    (!hgid.is_empty()).then(|| hgid.to_string())
+}
