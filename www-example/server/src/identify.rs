@@ -1,0 +1,180 @@
+//! Validation of a `POST /v1/identify` body, with the SDK's own field rules from
+//! `herogi::fields`, so the SDK and this server never disagree.
+
+use std::collections::BTreeSet;
+
+use herogi::fields::{self, Field};
+use herogi::value::{Number, Value};
+use serde_json::{Map, Value as Json};
+
+/// A valid identify body: every field checked and normalised.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdentifyRequest {
+    /// The `hgid` the client has, if any.
+    pub hgid: Option<String>,
+    /// The profile fields given, `externalUserId` included, with their normalised values.
+    pub fields: Vec<(Field, String)>,
+    /// The given custom attributes whose keys the app defines.
+    pub custom_attributes: Option<Map<String, Json>>,
+}
+
+impl IdentifyRequest {
+    /// Returns the `externalUserId` given, if any.
+    pub fn external_user_id(&self) -> Option<&str> {
+        self.value(Field::ExternalUserId)
+    }
+
+    /// Returns the normalised value given for `field`, if any.
+    pub fn value(&self, field: Field) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(given, _)| *given == field)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Why a body is invalid: a message and the field at fault, if one is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    /// A readable message, starting in lower case.
+    pub message: String,
+    /// The body field at fault.
+    pub field: Option<String>,
+}
+
+impl Invalid {
+    fn field(field: &str, message: String) -> Invalid {
+        Invalid {
+            message,
+            field: Some(field.to_string()),
+        }
+    }
+}
+
+/// Parses and checks an identify body: a JSON object whose every value is a string. Keys of
+/// `customAttributes` that are not in `defined` are dropped.
+///
+/// # Errors
+///
+/// Returns the first problem found: invalid JSON, a body that is not an object, an unknown
+/// field, a value that is not a string, or a value that breaks its field's rule.
+pub fn parse(body: &[u8], defined: &BTreeSet<String>) -> Result<IdentifyRequest, Invalid> {
+    let json: Json = serde_json::from_slice(body).map_err(|error| Invalid {
+        message: format!("invalid JSON body: {error}"),
+        field: None,
+    })?;
+    let Json::Object(entries) = json else {
+        return Err(Invalid {
+            message: format!(
+                "the body must be a JSON object of string fields, not {}",
+                json_kind(&json)
+            ),
+            field: None,
+        });
+    };
+
+    let mut request = IdentifyRequest::default();
+    for (name, value) in &entries {
+        let field = Field::from_name(name)
+            .ok_or_else(|| Invalid::field(name, format!("unknown field {name}")))?;
+        let Json::String(text) = value else {
+            return Err(Invalid::field(
+                name,
+                format!("{name} must be a string, not {}", json_kind(value)),
+            ));
+        };
+        match field {
+            Field::Hgid => request.hgid = Some(checked_text(field, text)?),
+            Field::CustomAttributes => {
+                request.custom_attributes = Some(custom_attributes(text, defined)?)
+            }
+            Field::CurrentLocation => request.fields.push((field, location(text)?)),
+            _ => request.fields.push((field, checked_text(field, text)?)),
+        }
+    }
+    Ok(request)
+}
+
+/// Checks a plain text field with the SDK's rule and returns its normalised value.
+fn checked_text(field: Field, text: &str) -> Result<String, Invalid> {
+    match fields::normalize(field, &Value::String(text.to_string())) {
+        Ok(Some(normalised)) => Ok(normalised),
+        Ok(None) => Err(Invalid::field(
+            field.name(),
+            format!("{} is missing", field.name()),
+        )),
+        Err(reason) => Err(Invalid::field(
+            field.name(),
+            format!("{} {reason}", field.name()),
+        )),
+    }
+}
+
+/// Parses the JSON text of `currentLocation` and rewrites it in the SDK's canonical form.
+fn location(text: &str) -> Result<String, Invalid> {
+    let name = Field::CurrentLocation.name();
+    let json: Json = serde_json::from_str(text)
+        .map_err(|error| Invalid::field(name, format!("{name} is not valid JSON text: {error}")))?;
+    fields::location(&to_value(&json))
+        .map_err(|reason| Invalid::field(name, format!("{name} {reason}")))
+}
+
+/// Parses the JSON text of `customAttributes` and keeps the keys that the app defines.
+fn custom_attributes(text: &str, defined: &BTreeSet<String>) -> Result<Map<String, Json>, Invalid> {
+    let name = Field::CustomAttributes.name();
+    let json: Json = serde_json::from_str(text)
+        .map_err(|error| Invalid::field(name, format!("{name} is not valid JSON text: {error}")))?;
+    let Json::Object(entries) = json else {
+        return Err(Invalid::field(
+            name,
+            format!(
+                "{name} must be the JSON text of an object, not {}",
+                json_kind(&json)
+            ),
+        ));
+    };
+
+    let (kept, dropped): (Map<String, Json>, Map<String, Json>) = entries
+        .into_iter()
+        .partition(|(key, _)| defined.contains(key));
+    if !dropped.is_empty() {
+        let keys: Vec<&String> = dropped.keys().collect();
+        tracing::debug!(
+            ?keys,
+            "dropped custom attributes that the app does not define"
+        );
+    }
+    Ok(kept)
+}
+
+/// Converts a JSON value into the SDK's value type; a number keeps its JSON text.
+pub fn to_value(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(flag) => Value::Bool(*flag),
+        Json::Number(number) => Value::Number(Number {
+            value: number.as_f64().unwrap_or(f64::NAN),
+            text: number.to_string(),
+        }),
+        Json::String(text) => Value::String(text.clone()),
+        Json::Array(items) => Value::Array(items.iter().map(to_value).collect()),
+        Json::Object(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), to_value(value)))
+                .collect(),
+        ),
+    }
+}
+
+/// Names the kind of a JSON value for messages.
+fn json_kind(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}

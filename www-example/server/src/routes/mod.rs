@@ -1,0 +1,7 @@
+//! The HTTP routes and the layers around them.
+
+pub mod app;
+pub mod cors;
+mod identify;
+mod static_files;
+mod users;
