@@ -4,6 +4,7 @@
 //! the same ones to what it receives, so the two never disagree.
 
 use crate::iso;
+use crate::json;
 use crate::value::Value;
 
 /// Maximum length, in characters, of free text, ids and `externalUserId`.
@@ -186,6 +187,12 @@ pub fn normalize(field: Field, value: &Value) -> Result<Option<String>, Reason> 
         }
         Value::Bool(flag) if field.is_optin() => Ok(Some(optin_text(*flag).to_string())),
         Value::Object(_) if field == Field::CurrentLocation => location(value).map(Some),
+        Value::Object(_) if field == Field::CustomAttributes => {
+            let mut text = String::new();
+            json::push_value(&mut text, value)
+                .map_err(|_| "holds a value that JSON cannot hold")?;
+            Ok(Some(text))
+        }
         _ if field.is_optin() => Err("must be OPTIN or OPTOUT (any case), or a boolean"),
         _ if field == Field::CurrentLocation => Err(LOCATION_RULE),
         _ => Err("must be a string"),
@@ -305,8 +312,8 @@ fn language(text: &str) -> Result<String, Reason> {
         .ok_or("is not an ISO 639-1 language code such as EN, or a tag such as en-US")
 }
 
-/// Areas that begin IANA zone names; single-word zones are listed in `SINGLE_ZONES`.
-const ZONE_AREAS: [&str; 11] = [
+/// Areas that begin IANA zone names, the legacy ones (`US/Eastern`) included.
+const ZONE_AREAS: [&str; 16] = [
     "Africa",
     "America",
     "Antarctica",
@@ -318,9 +325,18 @@ const ZONE_AREAS: [&str; 11] = [
     "Indian",
     "Pacific",
     "Etc",
+    "US",
+    "Canada",
+    "Brazil",
+    "Chile",
+    "Mexico",
 ];
 
-const SINGLE_ZONES: [&str; 6] = ["UTC", "GMT", "Etc", "UCT", "Zulu", "Universal"];
+/// IANA zone names of one word (tzdata 2024 and later, the `backward` file included).
+const SINGLE_ZONES: &str = "CET CST6CDT Cuba EET EST EST5EDT Egypt Eire GB GB-Eire GMT GMT+0 \
+                            GMT-0 GMT0 Greenwich HST Hongkong Iceland Iran Israel Jamaica Japan \
+                            Kwajalein Libya MET MST MST7MDT NZ NZ-CHAT Navajo PRC PST8PDT ROC ROK \
+                            Singapore Turkey UCT UTC Universal W-SU WET Zulu";
 
 /// Checks the shape of an IANA zone name (an area and one or two parts, or `UTC`). The full
 /// zone list is not embedded: it would cost the wasm more than every other rule together.
@@ -337,7 +353,9 @@ fn timezone(text: &str) -> Result<String, Reason> {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
     };
     let valid = if rest.is_empty() {
-        SINGLE_ZONES.contains(&area)
+        SINGLE_ZONES
+            .split_ascii_whitespace()
+            .any(|zone| zone == area)
     } else {
         ZONE_AREAS.contains(&area) && rest.len() <= 2 && rest.iter().all(part_ok)
     };

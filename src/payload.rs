@@ -6,8 +6,9 @@ use crate::fields::{self, Field, PREFERENCES, USER_ATTRIBUTES};
 use crate::json;
 use crate::value::Value;
 
-/// Maximum size of the `customAttributes` JSON text, in bytes. Larger ones are dropped so that a
-/// body stays well under the 64 KiB that browsers allow a keepalive request.
+/// Maximum size of the `customAttributes` JSON text once escaped into the body, in bytes. Larger
+/// ones are dropped so that a body stays under the 64 KiB that browsers allow a keepalive
+/// request: the other fields add at most about 14 KiB (255 characters each).
 pub const MAX_CUSTOM_ATTRIBUTES_BYTES: usize = 32 * 1024;
 
 /// The argument a dropped value came from.
@@ -140,7 +141,7 @@ impl Identify {
             Err((path, kind)) => {
                 ["holds ", kind, " at ", &path, ", which JSON cannot hold"].concat()
             }
-            Ok(()) if text.len() > MAX_CUSTOM_ATTRIBUTES_BYTES => {
+            Ok(()) if escaped_len(&text) > MAX_CUSTOM_ATTRIBUTES_BYTES => {
                 "is larger than 32 KiB as JSON".to_string()
             }
             Ok(()) if text == "{}" => return,
@@ -161,4 +162,11 @@ impl Identify {
             reason,
         });
     }
+}
+
+/// Returns the length of `text` as a JSON string literal.
+fn escaped_len(text: &str) -> usize {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    json::push_string(&mut escaped, text);
+    escaped.len()
 }

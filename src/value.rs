@@ -62,10 +62,10 @@ impl Value {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Number {
     /// Makes a number whose text follows JavaScript's `String(n)` for the values tests and the
-    /// server use. Native only: the wasm build takes the text from JavaScript.
+    /// server use. The SDK's browser glue takes the text from JavaScript instead, so the wasm
+    /// build carries no float formatting.
     pub fn from_f64(value: f64) -> Number {
         let text = if value.is_nan() {
             "NaN".to_string()
@@ -80,7 +80,6 @@ impl Number {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl From<f64> for Value {
     fn from(value: f64) -> Value {
         Value::Number(Number::from_f64(value))

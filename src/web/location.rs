@@ -99,3 +99,31 @@ pub async fn wait(cell: &Rc<RefCell<Location>>, deadline: f64) {
     });
     let _ = JsFuture::from(Promise::race(&js_sys::Array::of2(&pending, &timeout))).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    async fn wait_ends_by_the_deadline() {
+        // Headless Chromium under WebDriver has no position to give: the answer is an error or
+        // never comes, and a call must not wait past its deadline either way.
+        let cell = ask();
+        let start = js_sys::Date::now();
+        wait(&cell, start + 300.0).await;
+        let waited = js_sys::Date::now() - start;
+        assert!(waited < 2000.0, "waited {waited} ms");
+        assert!(!matches!(&*cell.borrow(), Location::Known(_)));
+    }
+
+    #[wasm_bindgen_test]
+    async fn wait_returns_at_once_without_a_request() {
+        let cell = Rc::new(RefCell::new(Location::Unavailable));
+        let start = js_sys::Date::now();
+        wait(&cell, start + 5000.0).await;
+        assert!(js_sys::Date::now() - start < 1000.0);
+    }
+}

@@ -129,3 +129,87 @@ fn old_cookie_hgid() -> Option<String> {
     let hgid = decoded.trim_matches('"').trim();
     (!hgid.is_empty()).then(|| hgid.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn local() -> Storage {
+        web_sys::window().unwrap().local_storage().unwrap().unwrap()
+    }
+
+    fn set_cookie(value: &str) {
+        let document = web_sys::window().unwrap().document().unwrap();
+        document
+            .dyn_into::<web_sys::HtmlDocument>()
+            .unwrap()
+            .set_cookie(value)
+            .unwrap();
+    }
+
+    fn clear() {
+        local().clear().unwrap();
+        set_cookie("_hgid=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/");
+    }
+
+    #[wasm_bindgen_test]
+    fn identity_round_trips_through_local_storage() {
+        clear();
+        let store = Store::open();
+        assert_eq!(store.identity(), Identity::default());
+        let alice = Identity {
+            hgid: Some("h-1".into()),
+            owner: Some("alice".into()),
+        };
+        store.save(&alice);
+        assert_eq!(local().get_item(HGID_KEY).unwrap().as_deref(), Some("h-1"));
+        assert_eq!(
+            local().get_item(OWNER_KEY).unwrap().as_deref(),
+            Some("alice")
+        );
+        assert_eq!(Store::open().identity(), alice);
+    }
+
+    #[wasm_bindgen_test]
+    fn another_tabs_change_is_read_again() {
+        clear();
+        let store = Store::open();
+        store.save(&Identity {
+            hgid: Some("h-1".into()),
+            owner: None,
+        });
+        local().set_item(HGID_KEY, "h-2").unwrap();
+        assert_eq!(store.identity().hgid.as_deref(), Some("h-2"));
+    }
+
+    #[wasm_bindgen_test]
+    fn old_cookie_is_adopted_once() {
+        clear();
+        set_cookie("other=1; path=/");
+        set_cookie("_hgid=%22old-hgid%22; path=/");
+        let store = Store::open();
+        assert_eq!(store.identity().hgid.as_deref(), Some("old-hgid"));
+        assert_eq!(
+            local().get_item(HGID_KEY).unwrap().as_deref(),
+            Some("old-hgid")
+        );
+
+        local().set_item(HGID_KEY, "newer").unwrap();
+        assert_eq!(Store::open().identity().hgid.as_deref(), Some("newer"));
+        clear();
+    }
+
+    #[wasm_bindgen_test]
+    fn location_optout_is_remembered() {
+        clear();
+        let store = Store::open();
+        assert!(!store.location_optout());
+        store.set_location_optout(true);
+        assert!(Store::open().location_optout());
+        store.set_location_optout(false);
+        assert!(!Store::open().location_optout());
+    }
+}
