@@ -1,0 +1,111 @@
+// Shared set-up of the end-to-end tests: the real herogi-server on a free loopback port with a
+// fresh SQLite database, and headless Debian Chromium kept on loopback.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+export const APP_ID = "e2e-app";
+export const APP_SECRET = "e2e-secret";
+export const AUTHORIZATION = "Basic " + Buffer.from(`${APP_ID}:${APP_SECRET}`).toString("base64");
+
+const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/herogi-server");
+
+/**
+ * Starts herogi-server on 127.0.0.1 with a new database; it serves dist/ and the test pages.
+ * Returns { url, stop, logs, dbPath }.
+ */
+export async function startServer(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), "herogi-e2e-"));
+  const dbPath = join(dir, "herogi.db");
+  const args = [
+    "--listen", "127.0.0.1:0",
+    "--db", dbPath,
+    "--app-id", APP_ID,
+    "--app-secret", APP_SECRET,
+    "--custom-attribute", "plan",
+    "--custom-attribute", "score",
+    "--static", join(root, "tests/e2e/pages"),
+    "--static", join(root, "dist"),
+    "--static", join(root, "www-example"),
+    ...extraArgs,
+  ];
+  const child = spawn(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const logs = [];
+  child.stderr.on("data", (chunk) => logs.push(chunk.toString()));
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("herogi-server did not start: " + out + logs.join(""))), 15000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk.toString();
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`herogi-server exited with ${code}: ${out}${logs.join("")}`)));
+  });
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url, stop, logs, dbPath };
+}
+
+/** Launches headless Chromium with flags that keep every connection on loopback. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    ],
+  });
+}
+
+/** Reads a stored profile through the server's API, or null when it does not exist. */
+export async function getProfile(serverUrl, hgid) {
+  const response = await fetch(`${serverUrl}/v1/users/${encodeURIComponent(hgid)}`, {
+    headers: { Authorization: AUTHORIZATION },
+  });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(`GET profile answered ${response.status}`);
+  return response.json();
+}
+
+/** Sends an identify straight to the server, as another device of the same user would. */
+export async function identifyDirect(serverUrl, body) {
+  const response = await fetch(`${serverUrl}/v1/identify`, {
+    method: "POST",
+    headers: { Authorization: AUTHORIZATION, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Collects console errors and page errors of a page, to assert there are none. */
+export function watchConsole(page) {
+  const messages = { errors: [], warnings: [], all: [] };
+  page.on("console", (message) => {
+    messages.all.push(`${message.type()}: ${message.text()}`);
+    if (message.type() === "error") messages.errors.push(message.text());
+    if (message.type() === "warning") messages.warnings.push(message.text());
+  });
+  page.on("pageerror", (error) => messages.errors.push(`pageerror: ${error.message}`));
+  return messages;
+}
