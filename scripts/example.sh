@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the SDK and starts the local Identify API server with the example page. Installs what
+# is missing first. Stop it with Ctrl-C; the profiles stay in target/example.db.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+scripts/setup.sh
+npm run --silent build
+cargo build --quiet --release -p herogi-server
+
+listen="${HEROGI_LISTEN:-127.0.0.1:8080}"
+echo
+echo "Example page: http://$listen/  (app id demo-app, secret demo-secret)"
+echo
+exec target/release/herogi-server --listen "$listen" --db "${HEROGI_DB:-target/example.db}" \
+  --static www-example --static dist

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, native Rust tests (SDK core and server), the browser
+# tests of the wasm glue in headless Chromium, the release build with its size report, and the
+# end-to-end tests of dist/herogi.min.js against the real server. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "set-up"
+scripts/setup.sh
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --release --quiet -- -D warnings
+
+step "native tests: SDK core and local server"
+cargo test --workspace --quiet
+
+step "browser tests of the wasm glue (headless Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --lib --target wasm32-unknown-unknown --quiet
+
+step "release build"
+npm run --silent build
+cargo build --quiet -p herogi-server
+
+step "end-to-end tests (built script, real server, headless Chromium)"
+node --test --test-concurrency=1 tests/e2e/
