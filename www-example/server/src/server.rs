@@ -29,15 +29,17 @@ impl std::error::Error for StartError {}
 ///
 /// # Errors
 ///
-/// Fails when a static directory is missing, when the database cannot be opened, or when the
-/// address cannot be bound.
+/// Fails when the database cannot be opened or the address cannot be bound.
 pub async fn run(cli: Cli) -> Result<(), StartError> {
+    // A missing directory is not fatal: a build may create it after the server started, and
+    // every request looks the file up again.
     for directory in &cli.static_dirs {
         if !directory.is_dir() {
-            return Err(StartError(format!(
-                "static directory {} does not exist or is not a directory",
-                directory.display()
-            )));
+            tracing::warn!(
+                directory = %directory.display(),
+                "static directory does not exist or is not a directory; its files are served \
+                 once it exists"
+            );
         }
     }
 
