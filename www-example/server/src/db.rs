@@ -86,8 +86,7 @@ impl Store {
         if version > SCHEMA_VERSION {
             return Err(OpenError::NewerSchema(version));
         }
-        connection.execute_batch(SCHEMA)?;
-        connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        create_tables(&connection)?;
 
         Ok(Store {
             connection: Arc::new(Mutex::new(connection)),
@@ -117,6 +116,16 @@ impl Store {
             Err(join_error) => Err(ApiError::internal("database task failed", join_error)),
         }
     }
+}
+
+/// Creates the tables that are missing and records the schema version.
+///
+/// # Errors
+///
+/// Returns the SQLite error when a statement fails.
+pub fn create_tables(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch(SCHEMA)?;
+    connection.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
 
 /// A database that could not be opened.

@@ -33,7 +33,7 @@ impl IdentifyRequest {
     }
 }
 
-/// Why a body is invalid: a message and the field at fault, if one is.
+/// The reason a body is invalid: a message, and the field at fault when there is one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Invalid {
     /// A readable message, starting in lower case.
@@ -147,7 +147,7 @@ fn custom_attributes(text: &str, defined: &BTreeSet<String>) -> Result<Map<Strin
     Ok(kept)
 }
 
-/// Converts a JSON value into the SDK's value type; a number keeps its JSON text.
+/// Converts a JSON value into the SDK's value type, where a number keeps its JSON text.
 pub fn to_value(json: &Json) -> Value {
     match json {
         Json::Null => Value::Null,
@@ -176,5 +176,95 @@ fn json_kind(json: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "an array",
         Json::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn defined() -> BTreeSet<String> {
+        ["plan".to_string(), "score".to_string()].into()
+    }
+
+    fn parse_json(body: Json) -> Result<IdentifyRequest, Invalid> {
+        parse(body.to_string().as_bytes(), &defined())
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let request = parse_json(json!({
+            "hgid": "h1",
+            "externalUserId": "user-1",
+            "email": "ada@example.com",
+            "mobileNo": "+44 20 7946 0958",
+            "firstname": "Ada",
+            "lastname": "Lovelace",
+            "city": "London",
+            "gender": "female",
+            "language": "en-GB",
+            "country": "gb",
+            "timezone": "Europe/London",
+            "currentLocation": "{\"latitude\":51.5,\"longitude\":-0.12}",
+            "facebookId": "fb-1",
+            "twitterId": "tw-1",
+            "lineId": "line-1",
+            "customAttributes": "{\"plan\":\"pro\"}",
+            "emailOptin": "OPTIN",
+            "smsOptin": "optout",
+            "pushOptin": "OPT-IN",
+            "webPushOptin": "opt_out",
+            "locationOptin": "true",
+        }))
+        .unwrap();
+
+        assert_eq!(request.hgid.as_deref(), Some("h1"));
+        assert_eq!(request.fields.len(), 19);
+        assert_eq!(request.external_user_id(), Some("user-1"));
+        assert_eq!(request.value(Field::MobileNo), Some("+442079460958"));
+        assert_eq!(request.value(Field::Language), Some("EN"));
+        assert_eq!(request.value(Field::PushOptin), Some("OPTIN"));
+        assert_eq!(request.value(Field::LocationOptin), Some("OPTIN"));
+        assert_eq!(
+            request.custom_attributes,
+            Some(json!({ "plan": "pro" }).as_object().cloned().unwrap())
+        );
+    }
+
+    #[test]
+    fn drops_undefined_custom_attributes() {
+        let attributes = json!({ "plan": "pro", "score": [1, 2], "other": true }).to_string();
+        let request = parse_json(json!({ "customAttributes": attributes })).unwrap();
+        let kept = request.custom_attributes.unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept["plan"], "pro");
+        assert_eq!(kept["score"], json!([1, 2]));
+    }
+
+    #[test]
+    fn location_is_rewritten_in_order() {
+        let text = "{ \"longitude\": -0.12, \"latitude\": 51 }";
+        let request = parse_json(json!({ "currentLocation": text })).unwrap();
+        assert_eq!(
+            request.value(Field::CurrentLocation),
+            Some("{\"latitude\":51,\"longitude\":-0.12}")
+        );
+    }
+
+    #[test]
+    fn invalid_value_names_its_field() {
+        let invalid = parse_json(json!({ "city": "Paris", "country": "EN" })).unwrap_err();
+        assert_eq!(invalid.field.as_deref(), Some("country"));
+        assert!(
+            invalid.message.starts_with("country is not"),
+            "{}",
+            invalid.message
+        );
+    }
+
+    #[test]
+    fn empty_object_is_valid() {
+        assert_eq!(parse_json(json!({})).unwrap(), IdentifyRequest::default());
     }
 }

@@ -7,8 +7,8 @@ use serde_json::{Map, Value as Json};
 use crate::db::NOW;
 use crate::identify::IdentifyRequest;
 
-/// The body fields that a profile stores, each with its column; `hgid` and `customAttributes`
-/// have columns of their own.
+/// The body fields that a profile stores, each with its column. The `hgid` and
+/// `customAttributes` columns are handled apart.
 pub const COLUMNS: [(Field, &str); 19] = [
     (Field::ExternalUserId, "external_user_id"),
     (Field::Email, "email"),
@@ -97,7 +97,7 @@ pub fn find_by_external_user_id(
     find_where(connection, "external_user_id", external_user_id)
 }
 
-/// Inserts a profile with the request's fields; the opt-ins it does not give become `OPTIN`.
+/// Inserts a profile with the request's fields. The opt-ins it does not give become `OPTIN`.
 ///
 /// # Errors
 ///
@@ -221,4 +221,96 @@ fn read_profile(row: &Row) -> rusqlite::Result<Profile> {
         created_at: row.get(3)?,
         updated_at: row.get(4)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::create_tables;
+    use herogi::fields::ALL;
+
+    fn connection() -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        create_tables(&connection).unwrap();
+        connection
+    }
+
+    fn request(fields: &[(Field, &str)]) -> IdentifyRequest {
+        IdentifyRequest {
+            hgid: None,
+            fields: fields
+                .iter()
+                .map(|(field, value)| (*field, value.to_string()))
+                .collect(),
+            custom_attributes: None,
+        }
+    }
+
+    #[test]
+    fn every_body_field_is_stored() {
+        for field in ALL {
+            let apart = matches!(field, Field::Hgid | Field::CustomAttributes);
+            let stored = COLUMNS
+                .iter()
+                .any(|(column_field, _)| *column_field == field);
+            assert_eq!(stored, !apart, "{}", field.name());
+        }
+    }
+
+    #[test]
+    fn every_column_round_trips() {
+        let connection = connection();
+        let all: Vec<(Field, String)> = COLUMNS
+            .iter()
+            .map(|(field, column)| (*field, format!("value of {column}")))
+            .collect();
+        let given = IdentifyRequest {
+            fields: all.clone(),
+            ..IdentifyRequest::default()
+        };
+        insert(&connection, "h1", "d1", &given).unwrap();
+
+        let stored = find_by_hgid(&connection, "h1").unwrap().unwrap();
+        assert_eq!(stored.fields, all);
+        assert_eq!(stored.device_id, "d1");
+        let by_external = find_by_external_user_id(&connection, "value of external_user_id");
+        assert_eq!(by_external.unwrap().unwrap().hgid, "h1");
+    }
+
+    #[test]
+    fn update_overwrites_only_given_fields() {
+        let connection = connection();
+        let created = request(&[(Field::City, "Paris"), (Field::Email, "a@b.co")]);
+        insert(&connection, "h1", "d1", &created).unwrap();
+        let stored = find_by_hgid(&connection, "h1").unwrap().unwrap();
+
+        update(&connection, &stored, &request(&[(Field::City, "Rome")])).unwrap();
+        let updated = find_by_hgid(&connection, "h1").unwrap().unwrap();
+        let value = |field: Field| {
+            let found = updated.fields.iter().find(|(f, _)| *f == field);
+            found.map(|(_, value)| value.as_str())
+        };
+        assert_eq!(value(Field::City), Some("Rome"));
+        assert_eq!(value(Field::Email), Some("a@b.co"));
+        assert_eq!(value(Field::EmailOptin), Some("OPTIN"));
+        assert_eq!(value(Field::Firstname), None);
+    }
+
+    #[test]
+    fn external_user_id_is_unique() {
+        let connection = connection();
+        let owner = request(&[(Field::ExternalUserId, "user-1")]);
+        insert(&connection, "h1", "d1", &owner).unwrap();
+        let result = insert(&connection, "h2", "d2", &owner);
+        assert!(
+            result.is_err(),
+            "a second profile took the same externalUserId"
+        );
+    }
+
+    #[test]
+    fn unknown_hgid_finds_nothing() {
+        let connection = connection();
+        assert_eq!(find_by_hgid(&connection, "missing").unwrap(), None);
+    }
 }
