@@ -16,7 +16,7 @@ const DEMO_CUSTOM_ATTRIBUTES: [&str; 3] = ["plan", "favoriteColor", "loyaltyPoin
 #[derive(Clone, Debug, Parser)]
 #[command(name = "herogi-server", version)]
 pub struct Cli {
-    /// Address and port to listen on; port 0 picks a free port.
+    /// Address and port to listen on. Port 0 picks a free port.
     #[arg(
         long,
         env = "HEROGI_LISTEN",
@@ -25,7 +25,7 @@ pub struct Cli {
     )]
     pub listen: String,
 
-    /// SQLite database file, created when missing; `:memory:` keeps nothing after exit.
+    /// SQLite database file, created when missing. `:memory:` keeps nothing after exit.
     #[arg(
         long,
         env = "HEROGI_DB",
@@ -43,12 +43,11 @@ pub struct Cli {
         long,
         env = "HEROGI_APP_SECRET",
         default_value = DEMO_APP_SECRET,
-        hide_default_value = true,
         hide_env_values = true
     )]
     pub app_secret: String,
 
-    /// Key that `customAttributes` may hold; other keys are dropped. Repeat the option, or give
+    /// Key that `customAttributes` may hold, and other keys are dropped. Repeat the option, or give
     /// a comma-separated list in the variable [default: plan, favoriteColor, loyaltyPoints].
     #[arg(
         long = "custom-attribute",
@@ -59,7 +58,7 @@ pub struct Cli {
     pub custom_attributes: Vec<String>,
 
     /// Directory of static files served at `/`. Repeat the option, or give a comma-separated
-    /// list in the variable; for each path the first directory that has the file serves it.
+    /// list in the variable. For each path, the first directory that has the file serves it.
     #[arg(
         long = "static",
         env = "HEROGI_STATIC",

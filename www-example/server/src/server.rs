@@ -66,6 +66,12 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         "server started"
     );
     print_start_lines(&cli, address);
+    if cli.uses_demo_secret() && !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "the public demo secret protects a non-loopback address; set --app-secret"
+        );
+    }
 
     let credentials = Credentials {
         app_id: cli.app_id.clone(),

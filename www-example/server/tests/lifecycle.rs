@@ -23,6 +23,13 @@ fn data_survives_restart() {
     let stopped = server.stop();
     assert!(stopped.status.success(), "exit status {:?}", stopped.status);
 
+    let connection = rusqlite::Connection::open(&db.path).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(connection);
+
     let restarted = Server::start(&db, &[]);
     let client = restarted.client();
     assert_eq!(client.profile_ok(&hgid), before);
@@ -171,4 +178,31 @@ fn in_memory_database_works() {
     let client = server.client();
     let hgid = client.identify_ok(&json!({ "city": "Paris" }));
     assert_eq!(client.profile_ok(&hgid)["city"], "Paris");
+}
+
+#[test]
+fn ctrl_c_stops_server_cleanly() {
+    let db = TempDb::new();
+    let server = Server::start(&db, &[]);
+    server.client().identify_ok(&json!({ "city": "Paris" }));
+    let stopped = server.stop_with("INT");
+    assert!(stopped.status.success(), "exit status {:?}", stopped.status);
+    assert!(
+        stopped.stderr.contains("received Ctrl-C"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn help_hides_configured_secret() {
+    let output = Command::new(env!("CARGO_BIN_EXE_herogi-server"))
+        .arg("--help")
+        .env("HEROGI_APP_SECRET", "env-secret-77aa")
+        .output()
+        .expect("herogi-server runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--app-secret"), "{help}");
+    assert!(!help.contains("env-secret-77aa"), "{help}");
 }

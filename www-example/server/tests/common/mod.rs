@@ -139,12 +139,19 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the server to exit.
-    pub fn stop(mut self) -> Stopped {
+    pub fn stop(self) -> Stopped {
+        self.stop_with("TERM")
+    }
+
+    /// Sends a signal (`"TERM"`, `"INT"`) and waits for the server to exit.
+    pub fn stop_with(mut self, signal: &str) -> Stopped {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), pid])
+            .status();
         assert!(
             sent.expect("kill runs").success(),
-            "SIGTERM was not delivered"
+            "SIG{signal} was not delivered"
         );
 
         let deadline = Instant::now() + START_STOP_TIMEOUT;
@@ -154,7 +161,7 @@ impl Server {
             }
             assert!(
                 Instant::now() < deadline,
-                "herogi-server did not stop after SIGTERM"
+                "herogi-server did not stop after SIG{signal}"
             );
             thread::sleep(Duration::from_millis(20));
         };
