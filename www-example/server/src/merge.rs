@@ -37,7 +37,8 @@ enum Target {
     New,
 }
 
-/// Applies an identify request. A `request_id` that an earlier successful call carried returns that call's result and changes nothing.
+/// Applies an identify request. A `request_id` that an earlier successful call carried returns
+/// that call's result and changes nothing.
 ///
 /// # Errors
 ///

@@ -12,7 +12,7 @@ pub const GRACE_PERIOD: Duration = Duration::from_secs(10);
 pub async fn signal(stopping: watch::Sender<bool>) {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "failed to listen for Ctrl-C; stop the server with SIGTERM");
+            tracing::error!(%error, "failed to listen for Ctrl-C: stop the server with SIGTERM");
             std::future::pending::<()>().await;
         }
     };
@@ -25,7 +25,10 @@ pub async fn signal(stopping: watch::Sender<bool>) {
                 stream.recv().await;
             }
             Err(error) => {
-                tracing::error!(%error, "failed to listen for SIGTERM; stop the server with Ctrl-C");
+                tracing::error!(
+                    %error,
+                    "failed to listen for SIGTERM: stop the server with Ctrl-C"
+                );
                 std::future::pending::<()>().await;
             }
         }
