@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -12,49 +13,50 @@ use crate::db::Store;
 use crate::routes::app::{self, AppState};
 use crate::shutdown;
 
-/// A reason the server could not start, with its cause.
+/// A reason the server could not start or stopped on an error, with its cause.
 #[derive(Debug)]
-pub struct StartError(String);
+pub struct RunError(String);
 
-impl fmt::Display for StartError {
+impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for StartError {}
+impl std::error::Error for RunError {}
 
 /// Runs the server until Ctrl-C or SIGTERM, then lets open requests finish for at most
 /// [`shutdown::GRACE_PERIOD`].
 ///
 /// # Errors
 ///
-/// Fails when the database cannot be opened or the address cannot be bound.
-pub async fn run(cli: Cli) -> Result<(), StartError> {
+/// Fails when the database cannot be opened, when the address cannot be bound, or when
+/// accepting connections fails.
+pub async fn run(cli: Cli) -> Result<(), RunError> {
     // A missing directory is not fatal: a build may create it after the server started, and
     // every request looks the file up again.
     for directory in &cli.static_dirs {
         if !directory.is_dir() {
             tracing::warn!(
                 directory = %directory.display(),
-                "static directory does not exist or is not a directory; its files are served \
-                 once it exists"
+                "static directory does not exist or is not a directory, so its files are \
+                 served once it exists"
             );
         }
     }
 
     let store = Store::open(&cli.db).map_err(|error| {
-        StartError(format!(
+        RunError(format!(
             "failed to open database {}: {error}",
             cli.db.display()
         ))
     })?;
     let listener = TcpListener::bind(&cli.listen)
         .await
-        .map_err(|error| StartError(format!("failed to listen on {}: {error}", cli.listen)))?;
+        .map_err(|error| RunError(format!("failed to listen on {}: {error}", cli.listen)))?;
     let address = listener
         .local_addr()
-        .map_err(|error| StartError(format!("failed to read the bound address: {error}")))?;
+        .map_err(|error| RunError(format!("failed to read the bound address: {error}")))?;
 
     let custom_attributes = cli.custom_attribute_names();
     tracing::info!(
@@ -69,7 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
     if cli.uses_demo_secret() && !address.ip().is_loopback() {
         tracing::warn!(
             %address,
-            "the public demo secret protects a non-loopback address; set --app-secret"
+            "the public demo secret protects a non-loopback address: set --app-secret"
         );
     }
 
@@ -82,19 +84,21 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         custom_attributes,
     };
     let router = app::router(state, credentials, &cli.static_dirs);
+    serve_until_signal(listener, router).await
+}
 
+/// Serves until a stop signal, then waits for open connections for at most the grace period.
+async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(), RunError> {
     let (stopping, stopped) = watch::channel(false);
     let server = axum::serve(listener, router).with_graceful_shutdown(shutdown::signal(stopping));
     tokio::select! {
         result = server => {
-            if let Err(error) = result {
-                tracing::error!(%error, "server failed");
-            }
+            result.map_err(|error| RunError(format!("failed to serve requests: {error}")))?;
         }
         () = shutdown::grace_period_over(stopped) => {
             tracing::warn!(
                 grace_period_s = shutdown::GRACE_PERIOD.as_secs(),
-                "connections still open after the grace period; stopping anyway"
+                "connections still open after the grace period, so the server stops anyway"
             );
         }
     }

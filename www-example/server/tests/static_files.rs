@@ -83,11 +83,17 @@ fn directory_created_after_start_is_served() {
     let parent = tempfile::tempdir().unwrap();
     let later = parent.path().join("dist");
     let server = Server::start(&db, &["--static", later.to_str().unwrap()]);
-    assert!(server.stderr().contains("static directory does not exist"));
 
     fs::create_dir(&later).unwrap();
     fs::write(later.join("herogi.min.js"), "window.herogi = {};").unwrap();
     let reply = server.anonymous_client().get("/herogi.min.js", &[]);
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json, "window.herogi = {};");
+
+    let stopped = server.stop();
+    assert!(
+        stopped.stderr.contains("static directory does not exist"),
+        "{}",
+        stopped.stderr
+    );
 }
