@@ -93,7 +93,7 @@ fn external_id(value: &Value) -> Result<String, Error> {
         }
     };
     let trimmed = text.trim();
-    if trimmed.eq_ignore_ascii_case("undefined") || trimmed.eq_ignore_ascii_case("null") {
+    if fields::is_stringified_nothing(trimmed) {
         return Err(invalid(&[
             "externalId is the text \"",
             trimmed,

@@ -225,6 +225,9 @@ pub fn normalize_text(field: Field, raw: &str) -> Result<String, Reason> {
         Field::CurrentLocation => Err(LOCATION_RULE),
         Field::CustomAttributes => Err("must be an object"),
         field if field.is_optin() => optin(text),
+        Field::ExternalUserId | Field::Hgid if is_stringified_nothing(text) => {
+            Err("is the text of a missing value (\"undefined\" or \"null\")")
+        }
         _ => capped(text),
     }
 }
@@ -243,6 +246,11 @@ fn accepts_number(field: Field) -> bool {
         field,
         Field::ExternalUserId | Field::FacebookId | Field::TwitterId | Field::LineId
     )
+}
+
+/// Returns whether `text` is what a missing value becomes when a page turns it into a string.
+pub fn is_stringified_nothing(text: &str) -> bool {
+    text.eq_ignore_ascii_case("undefined") || text.eq_ignore_ascii_case("null")
 }
 
 fn capped(text: &str) -> Result<String, Reason> {

@@ -889,3 +889,13 @@ fn max_lengths() {
     assert_eq!(fields::MAX_TEXT_CHARS, 255);
     assert_eq!(fields::MAX_EMAIL_CHARS, 254);
 }
+
+#[test]
+fn external_user_id_rejects_stringified_nothing() {
+    for text in ["undefined", "NULL", " null "] {
+        let result = normalize(Field::ExternalUserId, &Value::from(text));
+        assert!(result.is_err(), "{text:?} was accepted");
+    }
+    let kept = normalize(Field::ExternalUserId, &Value::from("nullable-user"));
+    assert_eq!(kept, Ok(Some("nullable-user".to_string())));
+}
