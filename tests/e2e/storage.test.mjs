@@ -1,0 +1,148 @@
+// End-to-end tests of identity storage when localStorage cannot be used: the SDK keeps the hgid
+// in memory for the page's life, warns once, and every identify call still succeeds.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startServer,
+  launchBrowser,
+  getProfile,
+  watchConsole,
+  APP_ID,
+  APP_SECRET,
+} from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/**
+ * Records every identify POST of a page and its frames: its parsed body and a Promise of all its
+ * request headers. Headers that the browser adds, such as Origin, are known only once it sends.
+ */
+function watchIdentify(page) {
+  const posts = [];
+  page.on("request", (request) => {
+    if (request.method() !== "POST" || !request.url().endsWith("/v1/identify")) return;
+    posts.push({ body: JSON.parse(request.postData() ?? "{}"), headers: request.allHeaders() });
+  });
+  return posts;
+}
+
+/** Returns the console warnings about storage, which the SDK's message names as localStorage. */
+function storageWarnings(messages) {
+  return messages.warnings.filter((text) => text.includes("localStorage"));
+}
+
+/** Opens blank.html, which loads herogi.min.js, in a new page of `context`. */
+async function openBlank(context) {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/blank.html`);
+  return page;
+}
+
+function initSdk(page) {
+  return page.evaluate(
+    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
+    [APP_ID, APP_SECRET],
+  );
+}
+
+test("sandboxed frame keeps hgid in memory", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    const posts = watchIdentify(page);
+
+    const message = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const receive = (event) => resolve({ origin: event.origin, data: event.data });
+          window.addEventListener("message", receive, { once: true });
+          const frame = document.createElement("iframe");
+          frame.setAttribute("sandbox", "allow-scripts");
+          frame.src = "/storage-sandboxed.html";
+          document.body.append(frame);
+        }),
+    );
+
+    assert.equal(message.origin, "null");
+    assert.equal(message.data.storageError, "SecurityError");
+    assert.equal(message.data.error, undefined);
+    assert.equal(typeof message.data.first.hgid, "string");
+    assert.equal(message.data.second.hgid, message.data.first.hgid);
+    assert.equal(posts.length, 2);
+    assert.equal((await posts[0].headers).origin, "null");
+    assert.equal("hgid" in posts[0].body, false);
+    assert.equal(posts[1].body.hgid, message.data.first.hgid);
+    assert.equal(storageWarnings(messages).length, 1);
+    assert.deepEqual(messages.errors, []);
+
+    const profile = await getProfile(server.url, message.data.first.hgid);
+    assert.equal(profile.firstname, "Sandy");
+    assert.equal(profile.city, "Riga");
+  } finally {
+    await context.close();
+  }
+});
+
+test("full quota keeps hgid in memory", async () => {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(() => {
+      Storage.prototype.setItem = function setItem() {
+        throw new DOMException("full", "QuotaExceededError");
+      };
+    });
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    const posts = watchIdentify(page);
+    await initSdk(page);
+
+    const first = await page.evaluate(() => herogi.identify({ firstname: "Quota" }));
+    const second = await page.evaluate(() => herogi.identify({ city: "Tallinn" }));
+
+    assert.equal(typeof first.hgid, "string");
+    assert.equal(second.hgid, first.hgid);
+    assert.equal(posts.length, 2);
+    assert.equal(posts[1].body.hgid, first.hgid);
+    assert.equal(await page.evaluate(() => localStorage.getItem("herogi:hgid")), null);
+    assert.equal(storageWarnings(messages).length, 1);
+    assert.deepEqual(messages.errors, []);
+
+    const profile = await getProfile(server.url, first.hgid);
+    assert.equal(profile.firstname, "Quota");
+    assert.equal(profile.city, "Tallinn");
+  } finally {
+    await context.close();
+  }
+});
+
+test("normal run logs no error", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    await initSdk(page);
+
+    const first = await page.evaluate(() => herogi.identify({ firstname: "Norma" }));
+    await page.reload();
+    await initSdk(page);
+    const second = await page.evaluate(() => herogi.identify({ city: "Turku" }));
+
+    assert.equal(second.hgid, first.hgid);
+    assert.deepEqual(messages.errors, []);
+    assert.deepEqual(messages.warnings, []);
+  } finally {
+    await context.close();
+  }
+});
