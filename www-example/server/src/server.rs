@@ -80,11 +80,26 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         app_secret: cli.app_secret.clone(),
     };
     let state = AppState {
-        store,
+        store: store.clone(),
         custom_attributes,
     };
     let router = app::router(state, credentials, &cli.static_dirs);
-    serve_until_signal(listener, router).await
+    let served = serve_until_signal(listener, router).await;
+    close_database(store).await;
+    if served.is_ok() {
+        tracing::info!("server stopped");
+    }
+    served
+}
+
+/// Closes the database after the last request, logging the outcome. A failed close loses
+/// nothing: every answered write was committed and synced, and the next start replays the WAL.
+async fn close_database(store: Store) {
+    match tokio::task::spawn_blocking(move || store.close()).await {
+        Ok(Ok(())) => tracing::info!("database closed"),
+        Ok(Err(error)) => tracing::error!(%error, "failed to close the database cleanly"),
+        Err(error) => tracing::error!(%error, "failed to close the database cleanly"),
+    }
 }
 
 /// Serves until a stop signal, then waits for open connections for at most the grace period.
@@ -102,7 +117,6 @@ async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(),
             );
         }
     }
-    tracing::info!("server stopped");
     Ok(())
 }
 

@@ -176,6 +176,21 @@ impl Server {
         }
     }
 
+    /// Stops the server with SIGKILL, so it gets no chance to finish or close anything, and
+    /// waits for it to exit.
+    pub fn kill(mut self) -> Stopped {
+        self.child.kill().expect("SIGKILL was delivered");
+        let status = self.child.wait().expect("wait for herogi-server");
+        for reader in self.readers.drain(..) {
+            reader.join().expect("the output reader finished");
+        }
+        Stopped {
+            status,
+            stdout: self.stdout(),
+            stderr: self.stderr(),
+        }
+    }
+
     /// Returns a client that authenticates with the test credentials.
     pub fn client(&self) -> Client {
         Client::new(&self.url, Some(basic(APP_ID, APP_SECRET)))
@@ -302,6 +317,13 @@ impl Client {
 
     /// Sends a `POST` with a raw body and extra headers.
     pub fn post_raw(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+        self.try_post_raw(path, body, headers)
+            .expect("the server sent a response")
+    }
+
+    /// Sends a `POST` with a raw body and extra headers, and returns `None` when no response
+    /// came (the connection failed or was closed).
+    pub fn try_post_raw(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Option<Reply> {
         let mut request = self
             .agent
             .post(format!("{}{path}", self.url))
@@ -312,7 +334,7 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        reply(request.send(body))
+        reply(request.send(body).ok()?)
     }
 
     /// Sends a `GET` with extra headers.
@@ -324,7 +346,7 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        reply(request.call())
+        reply(request.call().expect("the server sent a response")).expect("the body is text")
     }
 
     /// Sends an `OPTIONS` request with these headers.
@@ -333,12 +355,12 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        reply(request.call())
+        reply(request.call().expect("the server sent a response")).expect("the body is text")
     }
 }
 
-fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut response = result.expect("the server sent a response");
+/// Reads a response, or returns `None` when its body cannot be read as text.
+fn reply(mut response: ureq::http::Response<ureq::Body>) -> Option<Reply> {
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -348,18 +370,15 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
             (name.as_str().to_string(), value)
         })
         .collect();
-    let body = response
-        .body_mut()
-        .read_to_string()
-        .expect("the body is text");
+    let body = response.body_mut().read_to_string().ok()?;
     let json = if body.is_empty() {
         Value::Null
     } else {
         serde_json::from_str(&body).unwrap_or(Value::String(body))
     };
-    Reply {
+    Some(Reply {
         status,
         headers,
         json,
-    }
+    })
 }
