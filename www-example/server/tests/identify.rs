@@ -2,10 +2,14 @@
 
 mod common;
 
+use std::sync::{Arc, Barrier};
 use std::thread;
 
-use common::{Server, TempDb};
+use common::{basic, Client, Server, TempDb, APP_ID, APP_SECRET};
 use serde_json::{json, Value};
+
+/// Identify calls sent at the same time in the concurrency tests.
+const CONCURRENT_CALLS: usize = 50;
 
 fn is_uuid_v4(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -268,31 +272,82 @@ fn repeated_request_id_is_applied_once() {
     assert_ne!(other.json["hgid"], first.json["hgid"]);
 }
 
-#[test]
-fn concurrent_calls_share_one_profile() {
-    let db = TempDb::new();
-    let server = Server::start(&db, &[]);
-    let url = server.url.clone();
-
-    let workers: Vec<_> = (0..8)
-        .map(|i| {
-            let url = url.clone();
+/// Sends `bodies` as identify calls from one thread and one connection each, released together
+/// by a barrier, and returns the `hgid` of every answer in the order of `bodies`.
+fn identify_all_at_once(server: &Server, bodies: Vec<Value>) -> Vec<String> {
+    let barrier = Arc::new(Barrier::new(bodies.len()));
+    let callers: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let client = Client::new(&server.url, Some(basic(APP_ID, APP_SECRET)));
+            let barrier = Arc::clone(&barrier);
             thread::spawn(move || {
-                let client = common::Client::new(
-                    &url,
-                    Some(common::basic(common::APP_ID, common::APP_SECRET)),
-                );
-                let city = format!("City {i}");
-                client.identify_ok(&json!({ "externalUserId": "racer", "city": city }))
+                barrier.wait();
+                client.identify_ok(&body)
             })
         })
         .collect();
-    let hgids: Vec<String> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    callers
+        .into_iter()
+        .map(|caller| caller.join().expect("the caller finished"))
+        .collect()
+}
 
-    let first = &hgids[0];
-    for hgid in &hgids {
-        assert_eq!(hgid, first);
+/// Counts the stored profiles, all of them or those with this `externalUserId`.
+fn count_profiles(db: &TempDb, external_user_id: Option<&str>) -> i64 {
+    let connection = rusqlite::Connection::open(&db.path).unwrap();
+    match external_user_id {
+        Some(id) => connection.query_row(
+            "SELECT count(*) FROM profiles WHERE external_user_id = ?1",
+            [id],
+            |row| row.get(0),
+        ),
+        None => connection.query_row("SELECT count(*) FROM profiles", [], |row| row.get(0)),
     }
-    let profile: Value = server.client().profile_ok(first);
+    .unwrap()
+}
+
+#[test]
+fn concurrent_new_external_id_makes_one_profile() {
+    let db = TempDb::new();
+    let server = Server::start(&db, &[]);
+    let bodies = (0..CONCURRENT_CALLS)
+        .map(|i| json!({ "externalUserId": "racer", "city": format!("City {i}") }))
+        .collect();
+
+    let hgids = identify_all_at_once(&server, bodies);
+
+    assert_eq!(hgids.len(), CONCURRENT_CALLS);
+    for hgid in &hgids {
+        assert_eq!(hgid, &hgids[0]);
+    }
+    assert_eq!(count_profiles(&db, Some("racer")), 1);
+    assert_eq!(count_profiles(&db, None), 1);
+    let profile = server.client().profile_ok(&hgids[0]);
     assert_eq!(profile["externalUserId"], "racer");
+}
+
+#[test]
+fn concurrent_logins_share_one_profile() {
+    let db = TempDb::new();
+    let server = Server::start(&db, &[]);
+    let client = server.client();
+    let anonymous: Vec<String> = (0..CONCURRENT_CALLS)
+        .map(|_| client.identify_ok(&json!({ "city": "Paris" })))
+        .collect();
+    let bodies = anonymous
+        .iter()
+        .map(|hgid| json!({ "hgid": hgid, "externalUserId": "shared-login" }))
+        .collect();
+
+    let hgids = identify_all_at_once(&server, bodies);
+
+    // One anonymous profile took the externalUserId, and every other call merged into it.
+    let owner = &hgids[0];
+    for hgid in &hgids {
+        assert_eq!(hgid, owner);
+    }
+    assert!(anonymous.contains(owner), "{owner} is a new profile");
+    assert_eq!(count_profiles(&db, Some("shared-login")), 1);
+    assert_eq!(count_profiles(&db, None), CONCURRENT_CALLS as i64);
 }
