@@ -1,6 +1,8 @@
 //! Argument shifting of `identify`: which argument is the externalId, the attributes, the
 //! preferences and the callback.
 
+use alloc::string::String;
+
 use crate::error::{Error, ErrorCode};
 use crate::fields::{self, Field};
 use crate::value::Value;

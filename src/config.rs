@@ -1,5 +1,7 @@
 //! The two forms of `init` and the settings they give.
 
+use alloc::string::{String, ToString};
+
 use crate::error::{Error, ErrorCode};
 use crate::value::Value;
 

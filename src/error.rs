@@ -1,5 +1,7 @@
 //! The one error type of the SDK, with a stable code for every kind of failure.
 
+use alloc::string::String;
+
 /// The kind of failure, sent to JavaScript as a stable string (`Error.code`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {

@@ -3,6 +3,9 @@
 //! The SDK applies these rules to what a page passes to `identify`, and the local server applies
 //! the same ones to what it receives, so the two never disagree.
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use crate::iso;
 use crate::json;
 use crate::value::Value;

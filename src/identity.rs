@@ -3,6 +3,8 @@
 //! The SDK remembers which externalUserId its hgid belongs to, so two people who share a
 //! browser never share a profile, while an anonymous visitor who logs in keeps theirs.
 
+use alloc::string::{String, ToString};
+
 /// The stored identity of this browser.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {

@@ -1,5 +1,7 @@
 //! ISO code tables, kept as packed two-letter strings so they cost under 1 KB of wasm.
 
+use alloc::string::String;
+
 /// ISO 639-1 language codes, lower case, two letters each, sorted.
 const LANGUAGES: &[u8] = b"aaabaeafakamanarasavayazbabebgbhbibmbnbobrbscacechcocrcscucvcydadedvdz\
 eeeleneoeseteufafffifjfofrfygagdglgngugvhahehihohrhthuhyhziaidieigiiikioisitiujajvkakgkikjkkklkmknko\

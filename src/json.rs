@@ -1,5 +1,7 @@
 //! A small JSON writer, so the wasm build carries no `serde_json`.
 
+use alloc::string::{String, ToString};
+
 use crate::value::Value;
 
 /// Appends `text` as a JSON string literal.

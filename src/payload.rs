@@ -1,6 +1,9 @@
 //! The identify request built from a call's arguments: the valid fields, normalised, and the
 //! values that were dropped with the reason.
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use crate::args::Shifted;
 use crate::fields::{self, Field, PREFERENCES, USER_ATTRIBUTES};
 use crate::json;
@@ -71,7 +74,6 @@ impl Identify {
                 request.add(Section::Preferences, &PREFERENCES, key, value);
             }
         }
-        request.fields.sort_by_key(|(field, _)| *field);
         request
     }
 
@@ -83,14 +85,13 @@ impl Identify {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Sets `field`, replacing an earlier value.
+    /// Sets `field`, replacing an earlier value and keeping the fields in body order.
     pub fn set(&mut self, field: Field, value: String) {
-        match self.fields.iter_mut().find(|(f, _)| *f == field) {
-            Some(entry) => entry.1 = value,
-            None => {
-                self.fields.push((field, value));
-                self.fields.sort_by_key(|(f, _)| *f);
-            }
+        let position = self.fields.iter().position(|(f, _)| *f >= field);
+        match position {
+            Some(index) if self.fields[index].0 == field => self.fields[index].1 = value,
+            Some(index) => self.fields.insert(index, (field, value)),
+            None => self.fields.push((field, value)),
         }
     }
 

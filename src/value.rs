@@ -1,5 +1,8 @@
 //! A JavaScript value as the core sees it, so argument and field rules need no browser.
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 /// One JavaScript value, converted from a call's arguments by the browser glue.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -62,6 +65,7 @@ impl Value {
     }
 }
 
+#[cfg(any(not(target_arch = "wasm32"), test))]
 impl Number {
     /// Makes a number whose text follows JavaScript's `String(n)` for the values tests and the
     /// server use. The SDK's browser glue takes the text from JavaScript instead, so the wasm
@@ -72,14 +76,15 @@ impl Number {
         } else if value.is_infinite() {
             if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
         } else if value == value.trunc() && value.abs() < 1e21 {
-            format!("{}", value as i128)
+            alloc::format!("{}", value as i128)
         } else {
-            format!("{value}")
+            alloc::format!("{value}")
         };
         Number { value, text }
     }
 }
 
+#[cfg(any(not(target_arch = "wasm32"), test))]
 impl From<f64> for Value {
     fn from(value: f64) -> Value {
         Value::Number(Number::from_f64(value))

@@ -1,23 +1,23 @@
 //! Console output: quiet by default, one warning per distinct problem, everything in debug mode.
 
-use std::cell::{Cell, RefCell};
+use super::global::Global;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::JsValue;
 
-thread_local! {
-    static DEBUG: Cell<bool> = const { Cell::new(false) };
-    static WARNED: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
-}
+static DEBUG: Global<Cell<bool>> = Global(Cell::new(false));
+static WARNED: Global<RefCell<Vec<&'static str>>> = Global(RefCell::new(Vec::new()));
 
 const PREFIX: &str = "herogi: ";
 
 /// Turns debug logging on or off.
 pub fn set_debug(on: bool) {
-    DEBUG.with(|debug| debug.set(on));
+    DEBUG.set(on);
 }
 
 /// Logs what the SDK does, in debug mode only.
 pub fn debug(parts: &[&str]) {
-    if DEBUG.with(Cell::get) {
+    if DEBUG.get() {
         web_sys::console::log_1(&line(parts));
     }
 }
@@ -29,14 +29,14 @@ pub fn warn_with(parts: &[&str], value: &JsValue) {
 
 /// Logs a warning once per `key` for the page's life.
 pub fn warn_once(key: &'static str, parts: &[&str]) {
-    let first = WARNED.with(|warned| {
-        let mut warned = warned.borrow_mut();
+    let first = {
+        let mut warned = WARNED.borrow_mut();
         let first = !warned.contains(&key);
         if first {
             warned.push(key);
         }
         first
-    });
+    };
     if first {
         web_sys::console::warn_1(&line(parts));
     }

@@ -1,5 +1,8 @@
 //! Conversion between JavaScript values and the core's `Value`, and of errors and results.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::error::Error;
 use crate::value::{Number, Value};
 use js_sys::{Array, Object, Reflect};

@@ -1,5 +1,6 @@
 //! The functions the JavaScript shim calls, each with the page's arguments as they came.
 
+use super::global::Global;
 use super::sdk::{self, Call, Sdk};
 use super::storage::Store;
 use super::{console, convert, location};
@@ -9,9 +10,11 @@ use crate::error::Error;
 use crate::fields::{self, Field};
 use crate::payload::{Identify, Section};
 use crate::value::Value;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{OnceCell, RefCell};
 use js_sys::{Array, Function, Object, Promise};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -74,9 +77,7 @@ pub fn identify(args: Array) -> Promise {
     });
     if callback.is_some() {
         // With a callback the page hears of a failure there, so the rejection is handled.
-        IGNORE.with(|ignore| {
-            let _ = promise.catch(ignore);
-        });
+        let _ = promise.catch(IGNORE.get_or_init(|| Closure::new(|_: JsValue| {})));
     }
     let (Some(resolve), Some(reject)) = (resolve, reject) else {
         return promise;
@@ -142,10 +143,10 @@ fn settle_soon(call: Call, error: Error) {
     wasm_bindgen_futures::spawn_local(async move { sdk::settle(call, Err(error)) });
 }
 
-thread_local! {
-    /// A rejection handler that does nothing, made once and kept for the page's life.
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
-}
+type Handler = Closure<dyn FnMut(JsValue)>;
+
+/// A rejection handler that does nothing, made once and kept for the page's life.
+static IGNORE: Global<OnceCell<Handler>> = Global(OnceCell::new());
 
 /// Reads the browser's time zone and language, keeping only values that pass the field rules.
 fn detect() -> Vec<(Field, String)> {

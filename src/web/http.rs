@@ -1,5 +1,7 @@
 //! The identify request over `fetch`.
 
+use alloc::string::{String, ToString};
+
 use super::convert;
 use crate::error::{Error, ErrorCode};
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,11 +1,14 @@
 //! The visitor's position from the Geolocation API, asked once at `init`.
 
+use alloc::string::String;
+use alloc::vec;
+
 use super::{console, convert};
 use crate::fields;
 use crate::value::Value;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 use js_sys::{Function, Promise};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

@@ -3,6 +3,7 @@
 mod console;
 mod convert;
 mod exports;
+mod global;
 mod http;
 mod location;
 mod sdk;

@@ -1,6 +1,7 @@
 //! The SDK's state and its call queue: calls wait for `init`, then go out one at a time in call
 //! order, so a call made while another is in flight carries the hgid that one returns.
 
+use super::global::Global;
 use super::location::{self, Location};
 use super::storage::Store;
 use super::{console, convert, http};
@@ -8,10 +9,12 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::fields::{self, Field};
 use crate::payload::Identify;
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
 use js_sys::{Array, Function, Object};
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// Settings and browser state after `init`.
@@ -36,43 +39,44 @@ pub struct Call {
     pub created: f64,
 }
 
-#[derive(Default)]
 struct State {
     sdk: Option<Rc<Sdk>>,
     queue: VecDeque<Call>,
     sending: bool,
 }
 
-thread_local! {
-    static STATE: RefCell<State> = RefCell::new(State::default());
-}
+static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
+    sdk: None,
+    queue: VecDeque::new(),
+    sending: false,
+}));
 
 /// Returns whether `init` has succeeded.
 pub fn is_initialized() -> bool {
-    STATE.with(|state| state.borrow().sdk.is_some())
+    STATE.borrow().sdk.is_some()
 }
 
 /// Installs the SDK after a valid `init` and sends the calls that waited for it.
 pub fn install(sdk: Sdk) {
-    STATE.with(|state| state.borrow_mut().sdk = Some(Rc::new(sdk)));
+    STATE.borrow_mut().sdk = Some(Rc::new(sdk));
     start_sending();
 }
 
 /// Queues a call and starts sending when the SDK is ready.
 pub fn enqueue(call: Call) {
-    STATE.with(|state| state.borrow_mut().queue.push_back(call));
+    STATE.borrow_mut().queue.push_back(call);
     start_sending();
 }
 
 fn start_sending() {
-    let start = STATE.with(|state| {
-        let mut state = state.borrow_mut();
+    let start = {
+        let mut state = STATE.borrow_mut();
         let start = state.sdk.is_some() && !state.sending && !state.queue.is_empty();
         if start {
             state.sending = true;
         }
         start
-    });
+    };
     if start {
         wasm_bindgen_futures::spawn_local(send_all());
     }
@@ -81,14 +85,14 @@ fn start_sending() {
 /// Sends queued calls one at a time until the queue is empty.
 async fn send_all() {
     loop {
-        let next = STATE.with(|state| {
-            let mut state = state.borrow_mut();
+        let next = {
+            let mut state = STATE.borrow_mut();
             let next = state.sdk.clone().zip(state.queue.pop_front());
             if next.is_none() {
                 state.sending = false;
             }
             next
-        });
+        };
         let Some((sdk, mut call)) = next else { return };
         let outcome = deliver(&sdk, &mut call.request, call.created).await;
         settle(call, outcome);

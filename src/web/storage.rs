@@ -1,9 +1,11 @@
 //! Identity storage: `localStorage` under namespaced keys, memory when storage is missing or
 //! throws, and the `_hgid` cookie of the old script adopted on first load.
 
+use alloc::string::{String, ToString};
+
 use super::console;
 use crate::identity::Identity;
-use std::cell::RefCell;
+use core::cell::RefCell;
 use wasm_bindgen::JsCast;
 use web_sys::Storage;
 
