@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Http,
     /// The server answered 2xx with a body that holds no `hgid`.
     BadResponse,
+    /// The queue of undelivered calls was full, so this older call was dropped.
+    QueueFull,
 }
 
 impl ErrorCode {
@@ -27,6 +29,7 @@ impl ErrorCode {
             ErrorCode::Network => "NETWORK_ERROR",
             ErrorCode::Http => "HTTP_ERROR",
             ErrorCode::BadResponse => "BAD_RESPONSE",
+            ErrorCode::QueueFull => "QUEUE_FULL",
         }
     }
 }
@@ -94,8 +97,13 @@ impl Error {
 
 /// Appends the decimal digits of `n`, without the formatting machinery that `format!` brings
 /// into the wasm build.
-pub fn push_u32(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
+pub fn push_u32(out: &mut String, n: u32) {
+    push_u64(out, u64::from(n));
+}
+
+/// Appends the decimal digits of `n`, as [`push_u32`] does.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
     let mut len = 0;
     loop {
         digits[len] = b'0' + (n % 10) as u8;

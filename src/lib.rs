@@ -19,6 +19,8 @@ pub mod identity;
 pub mod iso;
 pub mod json;
 pub mod payload;
+pub mod queue;
+pub mod retry;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::error::Error;
 use crate::value::{Number, Value};
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 
 /// Maximum nesting of objects and arrays read from a call, deeper values are unsupported.
 const MAX_DEPTH: usize = 32;
@@ -52,21 +52,50 @@ fn to_value(value: &JsValue, ancestors: &mut Vec<JsValue>) -> Value {
     }
 
     ancestors.push(value.clone());
-    let converted = if Array::is_array(value) {
-        let items: &Array = value.unchecked_ref();
-        Value::Array(
-            items
-                .iter()
-                .map(|item| to_value(&item, ancestors))
-                .collect(),
-        )
-    } else if is_plain_object(value) {
-        object_entries(value, ancestors)
-    } else {
-        Value::Unsupported("an object that is not a plain object (a Date, Map or class instance)")
+    let converted = match is_array(value) {
+        Ok(true) => array_items(value, ancestors),
+        Ok(false) => match is_plain_object(value) {
+            Ok(true) => object_entries(value, ancestors),
+            Ok(false) => Value::Unsupported(
+                "an object that is not a plain object (a Date, Map or class instance)",
+            ),
+            Err(_) => THROWING_PROXY,
+        },
+        Err(_) => THROWING_PROXY,
     };
     ancestors.pop();
     converted
+}
+
+// Every step that can run the page's code (a Proxy trap, a getter) goes through an import
+// marked `catch`: an exception that crossed the wasm frames would skip their clean-up and leak
+// the wasm stack a little at each call.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+
+    #[wasm_bindgen(js_namespace = Object, js_name = getPrototypeOf, catch)]
+    fn prototype_of(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    fn own_keys(value: &JsValue) -> Result<Array, JsValue>;
+}
+
+const THROWING_PROXY: Value = Value::Unsupported("an object whose Proxy traps throw");
+
+fn array_items(value: &JsValue, ancestors: &mut Vec<JsValue>) -> Value {
+    let length = Reflect::get(value, &JsValue::from_str("length"))
+        .ok()
+        .and_then(|length| length.as_f64())
+        .unwrap_or(0.0) as u32;
+    let items = (0..length)
+        .map(|index| match Reflect::get_u32(value, index) {
+            Ok(item) => to_value(&item, ancestors),
+            Err(_) => Value::Unsupported("a getter that throws"),
+        })
+        .collect();
+    Value::Array(items)
 }
 
 /// Makes a number `Value` with the text JavaScript gives it.
@@ -78,16 +107,18 @@ pub fn number(value: f64) -> Value {
     Value::Number(Number { value, text })
 }
 
-fn is_plain_object(value: &JsValue) -> bool {
-    let prototype = Object::get_prototype_of(value);
-    prototype.is_null() || Object::is(&prototype, &Object::get_prototype_of(&Object::new()))
+fn is_plain_object(value: &JsValue) -> Result<bool, JsValue> {
+    let prototype = prototype_of(value)?;
+    Ok(prototype.is_null() || Object::is(&prototype, &Object::get_prototype_of(&Object::new())))
 }
 
 /// Reads own enumerable string keys; keys such as `__proto__` stay data.
 fn object_entries(value: &JsValue, ancestors: &mut Vec<JsValue>) -> Value {
-    let object: &Object = value.unchecked_ref();
+    let Ok(keys) = own_keys(value) else {
+        return THROWING_PROXY;
+    };
     let mut entries = Vec::new();
-    for key in Object::keys(object).iter() {
+    for key in keys.iter() {
         let item = match Reflect::get(value, &key) {
             Ok(item) => to_value(&item, ancestors),
             Err(_) => Value::Unsupported("a getter that throws"),

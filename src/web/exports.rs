@@ -51,13 +51,65 @@ pub fn init(args: Array) {
         Rc::new(RefCell::new(location::Location::Unavailable))
     };
     let authorization = config.authorization();
+    let tab = crate::queue::uuid_v4(random_bytes());
     sdk::install(Sdk {
         config,
         authorization,
         store,
         location,
         detected: detect(),
+        tab,
     });
+    listen_to_page();
+}
+
+/// Sends at once when the browser is back online, and sends what is queued as the page goes
+/// away or is hidden (a hidden page may never come back).
+fn listen_to_page() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_online = Closure::<dyn FnMut()>::new(|| {
+        console::debug(&["back online; sending the queue"]);
+        super::timer::wake();
+        sdk::start_sending();
+    });
+    let on_exit = Closure::<dyn FnMut()>::new(|| {
+        let hidden = web_sys::window()
+            .and_then(|window| window.document())
+            .is_some_and(|document| {
+                document.visibility_state() == web_sys::VisibilityState::Hidden
+            });
+        if hidden {
+            sdk::flush_on_exit();
+        }
+    });
+    let on_pagehide = Closure::<dyn FnMut()>::new(sdk::flush_on_exit);
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    let _ =
+        window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
+    if let Some(document) = window.document() {
+        let _ = document
+            .add_event_listener_with_callback("visibilitychange", on_exit.as_ref().unchecked_ref());
+    }
+    // The listeners live as long as the page.
+    on_online.forget();
+    on_pagehide.forget();
+    on_exit.forget();
+}
+
+/// Returns 16 random bytes from `crypto.getRandomValues`, or `Math.random` without it.
+pub fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    let crypto = web_sys::window().and_then(|window| window.crypto().ok());
+    let filled =
+        crypto.is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for byte in bytes.iter_mut() {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes
 }
 
 /// Validates an `identify` call and queues it; returns the Promise of its outcome.
@@ -77,14 +129,13 @@ pub fn identify(args: Array) -> Promise {
     });
     if callback.is_some() {
         // With a callback the page hears of a failure there, so the rejection is handled.
-        let _ = promise.catch(IGNORE.get_or_init(|| Closure::new(|_: JsValue| {})));
+        let _ = promise.catch(ignore_rejection());
     }
     let (Some(resolve), Some(reject)) = (resolve, reject) else {
         return promise;
     };
 
     let mut call = Call {
-        request: Identify::default(),
         dropped: Array::new(),
         callback,
         resolve,
@@ -93,9 +144,10 @@ pub fn identify(args: Array) -> Promise {
     };
     match args::shift(&values) {
         Ok(shifted) => {
-            call.request = Identify::build(&values, &shifted);
-            call.dropped = report_dropped(&call.request, &args, &shifted);
-            sdk::enqueue(call);
+            let mut request = Identify::build(&values, &shifted);
+            call.dropped = report_dropped(&request, &args, &shifted);
+            request.dropped.clear();
+            sdk::submit(request, call);
         }
         Err(error) => settle_soon(call, error),
     }
@@ -143,10 +195,15 @@ fn settle_soon(call: Call, error: Error) {
     wasm_bindgen_futures::spawn_local(async move { sdk::settle(call, Err(error)) });
 }
 
-type Handler = Closure<dyn FnMut(JsValue)>;
+pub type Handler = Closure<dyn FnMut(JsValue)>;
 
 /// A rejection handler that does nothing, made once and kept for the page's life.
 static IGNORE: Global<OnceCell<Handler>> = Global(OnceCell::new());
+
+/// Returns a handler that marks a rejection as handled and does nothing else.
+pub fn ignore_rejection() -> &'static Handler {
+    IGNORE.get_or_init(|| Closure::new(|_: JsValue| {}))
+}
 
 /// Reads the browser's time zone and language, keeping only values that pass the field rules.
 fn detect() -> Vec<(Field, String)> {

@@ -1,74 +1,108 @@
 //! The identify request over `fetch`.
 
-use alloc::string::{String, ToString};
-
 use super::convert;
 use crate::error::{Error, ErrorCode};
+use alloc::string::{String, ToString};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
 
-/// Posts an identify body and returns the `hgid` of the answer.
-///
-/// # Errors
-///
-/// Returns [`ErrorCode::Network`] when the request fails, [`ErrorCode::Http`] with the status
-/// and the server's message for a non-2xx answer, and [`ErrorCode::BadResponse`] for a 2xx
-/// answer without an `hgid`.
-pub async fn post_identify(
-    api_url: &str,
-    authorization: &str,
-    body: &str,
-) -> Result<String, Error> {
-    let headers = Headers::new().map_err(network)?;
-    headers
-        .set("Content-Type", "application/json")
-        .map_err(network)?;
-    headers
-        .set("Authorization", authorization)
-        .map_err(network)?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(body));
+/// Largest body sent with `keepalive`, in bytes: browsers allow 64 KiB for all keepalive
+/// requests in flight, and the headers count too.
+pub const MAX_KEEPALIVE_BODY: usize = 60 * 1024;
 
-    let url = [api_url, "/v1/identify"].concat();
-    let global: web_sys::Window = js_sys::global().unchecked_into();
-    let answer = JsFuture::from(global.fetch_with_str_and_init(&url, &init))
-        .await
-        .map_err(network)?;
-    let response: Response = answer.unchecked_into();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string()),
-        Err(_) => None,
-    };
-    let json = text
-        .and_then(|t| js_sys::JSON::parse(&t).ok())
-        .unwrap_or(JsValue::UNDEFINED);
+/// A failed request: the error and, for 429 and 503, the server's `Retry-After` text.
+pub struct Failure {
+    pub error: Error,
+    pub retry_after: Option<String>,
+}
 
-    if !response.ok() {
-        let message = convert::get(&json, "message").as_string();
-        return Err(Error::http(response.status(), message.as_deref()));
+/// One identify request.
+pub struct Post<'a> {
+    pub api_url: &'a str,
+    pub authorization: &'a str,
+    pub request_id: &'a str,
+    pub body: &'a str,
+}
+
+impl Post<'_> {
+    /// Starts the request. Bodies up to [`MAX_KEEPALIVE_BODY`] go with `keepalive`, so the
+    /// request outlives the page that sent it.
+    ///
+    /// # Errors
+    ///
+    /// Returns the thrown value when `fetch` itself throws.
+    pub fn start(&self) -> Result<js_sys::Promise, JsValue> {
+        let headers = Headers::new()?;
+        headers.set("Content-Type", "application/json")?;
+        headers.set("Authorization", self.authorization)?;
+        headers.set("X-Request-Id", self.request_id)?;
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(self.body));
+        let keepalive = self.body.len() <= MAX_KEEPALIVE_BODY;
+        convert::set(&init, "keepalive", &JsValue::from_bool(keepalive));
+
+        let url = [self.api_url, "/v1/identify"].concat();
+        let global: web_sys::Window = js_sys::global().unchecked_into();
+        Ok(global.fetch_with_str_and_init(&url, &init))
     }
-    match convert::get(&json, "hgid").as_string() {
-        Some(hgid) if !hgid.is_empty() => Ok(hgid),
-        _ => Err(Error::new(
-            ErrorCode::BadResponse,
-            "the server answered without an hgid; check that apiUrl points at the Identify API"
-                .to_string(),
-        )),
+
+    /// Sends the request and returns the `hgid` of the answer.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`ErrorCode::Network`] when the request fails, [`ErrorCode::Http`] with the
+    /// status and the server's message for a non-2xx answer, and [`ErrorCode::BadResponse`] for
+    /// a 2xx answer without an `hgid`.
+    pub async fn send(&self) -> Result<String, Failure> {
+        let fail = |error| Failure {
+            error,
+            retry_after: None,
+        };
+        let started = self.start().map_err(|cause| fail(network(cause)))?;
+        let answer = JsFuture::from(started)
+            .await
+            .map_err(|cause| fail(network(cause)))?;
+        let response: Response = answer.unchecked_into();
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|t| t.as_string()),
+            Err(_) => None,
+        };
+        let json = text
+            .and_then(|t| js_sys::JSON::parse(&t).ok())
+            .unwrap_or(JsValue::UNDEFINED);
+
+        if !response.ok() {
+            let message = convert::get(&json, "message").as_string();
+            let retry_after = response.headers().get("Retry-After").ok().flatten();
+            return Err(Failure {
+                error: Error::http(response.status(), message.as_deref()),
+                retry_after,
+            });
+        }
+        match convert::get(&json, "hgid").as_string() {
+            Some(hgid) if !hgid.is_empty() => Ok(hgid),
+            _ => Err(fail(Error::new(
+                ErrorCode::BadResponse,
+                "the server answered without an hgid; check that apiUrl points at the Identify API"
+                    .to_string(),
+            ))),
+        }
     }
 }
 
 fn network(cause: JsValue) -> Error {
-    let detail = js_sys::Error::from(cause).message();
+    let detail = convert::get(&cause, "message")
+        .as_string()
+        .unwrap_or_default();
     let mut message = String::from(
         "the request failed before the server answered (offline, DNS, CORS or a blocked request)",
     );
-    let detail = String::from(detail);
     if !detail.is_empty() {
         message.push_str(": ");
         message.push_str(&detail);

@@ -8,3 +8,5 @@ mod http;
 mod location;
 mod sdk;
 mod storage;
+mod tabs;
+mod timer;

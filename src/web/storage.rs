@@ -2,6 +2,7 @@
 //! throws, and the `_hgid` cookie of the old script adopted on first load.
 
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use super::console;
 use crate::identity::Identity;
@@ -82,7 +83,8 @@ impl Store {
         self.write(LOCATION_OPTOUT_KEY, optout.then_some("1"));
     }
 
-    fn read(&self, key: &str) -> Option<String> {
+    /// Reads a key of `localStorage`; `None` when it is absent or storage does not work.
+    pub fn read(&self, key: &str) -> Option<String> {
         let local = self.local.as_ref()?;
         match local.get_item(key) {
             Ok(value) => value,
@@ -93,8 +95,12 @@ impl Store {
         }
     }
 
-    fn write(&self, key: &str, value: Option<&str>) {
-        let Some(local) = &self.local else { return };
+    /// Writes or, for `None`, removes a key of `localStorage`. Returns whether it worked; a
+    /// full quota or storage that throws warns once and never reaches the page.
+    pub fn write(&self, key: &str, value: Option<&str>) -> bool {
+        let Some(local) = &self.local else {
+            return false;
+        };
         let written = match value {
             Some(value) => local.set_item(key, value),
             None => local.remove_item(key),
@@ -102,6 +108,24 @@ impl Store {
         if written.is_err() {
             warn_memory_only();
         }
+        written.is_ok()
+    }
+
+    /// Returns `localStorage` when it works.
+    pub fn local(&self) -> Option<Storage> {
+        self.local.clone()
+    }
+
+    /// Lists the keys of `localStorage` that start with `prefix`.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let Some(local) = &self.local else {
+            return Vec::new();
+        };
+        let count = local.length().unwrap_or(0);
+        (0..count)
+            .filter_map(|index| local.key(index).ok().flatten())
+            .filter(|key| key.starts_with(prefix))
+            .collect()
     }
 }
 

@@ -1,0 +1,359 @@
+//! Calls waiting for delivery: how each is stored, in what order they go out, and how the
+//! queue stays within its bounds.
+//!
+//! An entry is stored as lines of text, so the wasm build needs no JSON parser: a version line,
+//! the request id, the order key, the tab that made the call, the externalId, then one
+//! `name=value` line per field. No line can hold a newline: the field rules reject control
+//! characters and the JSON writer escapes them.
+
+use crate::error::push_u32;
+use crate::fields::Field;
+use crate::payload::Identify;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Prefix of the `localStorage` key of each queued call, followed by its request id.
+pub const KEY_PREFIX: &str = "herogi:q:";
+
+/// Maximum number of queued calls.
+pub const MAX_ENTRIES: usize = 100;
+
+/// Maximum size of the queued calls, in bytes of their stored text.
+pub const MAX_BYTES: usize = 256 * 1024;
+
+const VERSION: &str = "h1";
+
+/// One queued call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The request id, sent as `X-Request-Id` on every attempt so the server can drop repeats.
+    pub id: String,
+    /// Sorts entries in call order across tabs: time, a per-tab counter, the tab id.
+    pub order: String,
+    /// The id of the tab (page) that made the call.
+    pub tab: String,
+    /// The call's externalId and fields; `dropped` is not stored.
+    pub request: Identify,
+}
+
+/// What [`make_room`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Room {
+    /// Pairs of (id of an entry merged away, id of the entry that absorbed it).
+    pub merged: Vec<(String, String)>,
+    /// Ids of entries dropped, oldest first.
+    pub dropped: Vec<String>,
+}
+
+/// Makes the order key of a call made at `now_ms` (milliseconds since the epoch) as the tab's
+/// `counter`-th call. Keys sort as text in call order.
+pub fn order_key(now_ms: f64, counter: u32, tab: &str) -> String {
+    let mut key = String::new();
+    let millis = now_ms.max(0.0) as u64;
+    push_padded(&mut key, (millis / 1_000_000) as u32, 7);
+    push_padded(&mut key, (millis % 1_000_000) as u32, 6);
+    key.push('-');
+    push_padded(&mut key, counter, 10);
+    key.push('-');
+    key.push_str(tab);
+    key
+}
+
+fn push_padded(out: &mut String, n: u32, width: usize) {
+    let mut digits = String::new();
+    push_u32(&mut digits, n);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(&digits);
+}
+
+/// Formats 16 random bytes as a version 4 UUID.
+pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let mut out = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        for nibble in [byte >> 4, byte & 0xf] {
+            out.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
+        }
+    }
+    out
+}
+
+impl Entry {
+    /// Returns the `localStorage` key of the entry.
+    pub fn key(&self) -> String {
+        [KEY_PREFIX, &self.id].concat()
+    }
+
+    /// Writes the entry as stored text.
+    pub fn encode(&self) -> String {
+        let external = match &self.request.external_id {
+            Some(id) => ["=", id].concat(),
+            None => String::from("-"),
+        };
+        let mut lines = Vec::from([VERSION, &self.id, &self.order, &self.tab, &external]);
+        let fields: Vec<String> = self
+            .request
+            .fields
+            .iter()
+            .map(|(field, value)| [field.name(), "=", value].concat())
+            .collect();
+        lines.extend(fields.iter().map(String::as_str));
+        lines.join("\n")
+    }
+
+    /// Reads an entry from stored text; `None` when the text is not one.
+    pub fn decode(text: &str) -> Option<Entry> {
+        let mut lines = text.split('\n');
+        if lines.next()? != VERSION {
+            return None;
+        }
+        let id = lines.next().filter(|id| !id.is_empty())?.into();
+        let order = lines.next()?.into();
+        let tab = lines.next()?.into();
+        let external_id = match lines.next()?.split_at_checked(1)? {
+            ("=", id) => Some(id.into()),
+            ("-", "") => None,
+            _ => return None,
+        };
+        let mut request = Identify {
+            external_id,
+            ..Identify::default()
+        };
+        for line in lines {
+            let (name, value) = line.split_once('=')?;
+            request.set(Field::from_name(name)?, value.into());
+        }
+        Some(Entry {
+            id,
+            order,
+            tab,
+            request,
+        })
+    }
+
+    /// Returns the size of the stored text, in bytes.
+    pub fn stored_bytes(&self) -> usize {
+        self.encode().len()
+    }
+
+    /// Returns whether both calls are for the same visitor: the same externalId, or none.
+    pub fn same_visitor(&self, other: &Entry) -> bool {
+        self.request.external_id == other.request.external_id
+    }
+
+    /// Merges a later call for the same visitor into this one: the later values win, custom
+    /// attributes are merged key by key, and the later request id is kept because it names the
+    /// newest values. The order key stays, so the merged call keeps its place.
+    pub fn absorb(&mut self, later: Entry) {
+        for (field, value) in later.request.fields {
+            let merged = match (field, self.request.get(field)) {
+                (Field::CustomAttributes, Some(earlier)) => merge_objects(earlier, &value),
+                _ => value,
+            };
+            self.request.set(field, merged);
+        }
+        self.id = later.id;
+    }
+}
+
+/// Joins two JSON object texts; where both have a key, the later one wins when parsed, as JSON
+/// parsers keep the last of duplicate keys.
+fn merge_objects(earlier: &str, later: &str) -> String {
+    let inner = |text: &str| {
+        let text = text.trim();
+        String::from(
+            text.get(1..text.len().saturating_sub(1))
+                .unwrap_or("")
+                .trim(),
+        )
+    };
+    let (first, second) = (inner(earlier), inner(later));
+    match (first.is_empty(), second.is_empty()) {
+        (true, _) => ["{", &second, "}"].concat(),
+        (_, true) => ["{", &first, "}"].concat(),
+        _ => ["{", &first, ",", &second, "}"].concat(),
+    }
+}
+
+/// Makes room for `incoming` in `queue` (sorted in call order) so that the queue with it stays
+/// within [`MAX_ENTRIES`] and [`MAX_BYTES`]: first consecutive calls for the same visitor are
+/// merged, oldest first, and only then the oldest calls are dropped. The entry `busy` (being
+/// sent) is never merged or dropped.
+pub fn make_room(queue: &mut Vec<Entry>, incoming: &Entry, busy: Option<&str>) -> Room {
+    let mut room = Room::default();
+    let fits = |queue: &Vec<Entry>| {
+        let bytes: usize = queue.iter().map(Entry::stored_bytes).sum();
+        queue.len() < MAX_ENTRIES && bytes + incoming.stored_bytes() <= MAX_BYTES
+    };
+
+    let mut index = 0;
+    while !fits(queue) && index + 1 < queue.len() {
+        let movable = |entry: &Entry| Some(entry.id.as_str()) != busy;
+        if queue[index].same_visitor(&queue[index + 1])
+            && movable(&queue[index])
+            && movable(&queue[index + 1])
+        {
+            let later = queue.remove(index + 1);
+            let absorbed = core::mem::take(&mut queue[index].id);
+            queue[index].absorb(later);
+            room.merged.push((absorbed, queue[index].id.clone()));
+        } else {
+            index += 1;
+        }
+    }
+
+    while !fits(queue) {
+        let Some(oldest) = queue
+            .iter()
+            .position(|entry| Some(entry.id.as_str()) != busy)
+        else {
+            break;
+        };
+        room.dropped.push(queue.remove(oldest).id);
+    }
+    room
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, external_id: Option<&str>, fields: &[(Field, &str)]) -> Entry {
+        let mut request = Identify {
+            external_id: external_id.map(String::from),
+            ..Identify::default()
+        };
+        for (field, value) in fields {
+            request.set(*field, (*value).into());
+        }
+        Entry {
+            id: id.into(),
+            order: ["o-", id].concat(),
+            tab: "tab".into(),
+            request,
+        }
+    }
+
+    #[test]
+    fn order_keys_sort_in_call_order() {
+        let keys = [
+            order_key(999.0, 0, "b"),
+            order_key(1_000.0, 0, "b"),
+            order_key(1_000.0, 2, "a"),
+            order_key(1_000.0, 10, "a"),
+            order_key(1_764_000_000_000.0, 0, "a"),
+        ];
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "{keys:?}");
+        assert_eq!(keys[0], "0000000000999-0000000000-b");
+    }
+
+    #[test]
+    fn uuid_has_version_and_variant() {
+        let id = uuid_v4([0xff; 16]);
+        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+    }
+
+    #[test]
+    fn entry_round_trips_as_text() {
+        let original = entry(
+            "id-1",
+            Some("alice"),
+            &[
+                (Field::Email, "a@b.co"),
+                (Field::CustomAttributes, r#"{"note":"x=y\nz"}"#),
+            ],
+        );
+        let text = original.encode();
+        assert_eq!(text.lines().count(), 7);
+        assert_eq!(Entry::decode(&text), Some(original));
+
+        let anonymous = entry("id-2", None, &[]);
+        assert_eq!(Entry::decode(&anonymous.encode()), Some(anonymous));
+    }
+
+    #[test]
+    fn garbage_does_not_decode() {
+        for text in [
+            "",
+            "h0\nid\no\nt\n-",
+            "h1\n\no\nt\n-",
+            "h1\nid\no\nt\n?x",
+            "h1\nid\no\nt\n-\nbogus=1",
+        ] {
+            assert_eq!(Entry::decode(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn absorb_keeps_later_values() {
+        let mut first = entry(
+            "1",
+            None,
+            &[
+                (Field::Email, "old@x.io"),
+                (Field::City, "Oslo"),
+                (Field::CustomAttributes, r#"{"a":1}"#),
+            ],
+        );
+        let second = entry(
+            "2",
+            None,
+            &[
+                (Field::Email, "new@x.io"),
+                (Field::CustomAttributes, r#"{"b":2}"#),
+            ],
+        );
+        first.absorb(second);
+        assert_eq!(first.id, "2");
+        assert_eq!(first.order, "o-1");
+        assert_eq!(first.request.get(Field::Email), Some("new@x.io"));
+        assert_eq!(first.request.get(Field::City), Some("Oslo"));
+        assert_eq!(
+            first.request.get(Field::CustomAttributes),
+            Some(r#"{"a":1,"b":2}"#)
+        );
+    }
+
+    #[test]
+    fn full_queue_merges_before_dropping() {
+        let mut queue: Vec<Entry> = (0..MAX_ENTRIES)
+            .map(|i| entry(&i.to_string(), None, &[(Field::City, "c")]))
+            .collect();
+        let incoming = entry("new", None, &[]);
+        let room = make_room(&mut queue, &incoming, None);
+        assert_eq!(queue.len(), MAX_ENTRIES - 1);
+        assert_eq!(room.merged, vec![("0".to_string(), "1".to_string())]);
+        assert!(room.dropped.is_empty());
+    }
+
+    #[test]
+    fn full_queue_of_different_visitors_drops_oldest() {
+        let mut queue: Vec<Entry> = (0..MAX_ENTRIES)
+            .map(|i| entry(&i.to_string(), Some(&i.to_string()), &[]))
+            .collect();
+        let room = make_room(&mut queue, &entry("new", None, &[]), Some("0"));
+        assert!(room.merged.is_empty());
+        assert_eq!(room.dropped, vec!["1".to_string()]);
+        assert_eq!(queue[0].id, "0");
+    }
+
+    #[test]
+    fn byte_bound_is_kept() {
+        let big = "x".repeat(60 * 1024);
+        let mut queue: Vec<Entry> = (0..4)
+            .map(|i| entry(&i.to_string(), Some(&i.to_string()), &[(Field::City, &big)]))
+            .collect();
+        let incoming = entry("new", Some("n"), &[(Field::City, &big)]);
+        let room = make_room(&mut queue, &incoming, None);
+        let bytes: usize = queue.iter().map(Entry::stored_bytes).sum();
+        assert!(bytes + incoming.stored_bytes() <= MAX_BYTES);
+        assert_eq!(room.dropped, vec!["0".to_string()]);
+    }
+}
