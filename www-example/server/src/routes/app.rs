@@ -10,14 +10,13 @@ use axum::handler::Handler;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::auth::{self, Credentials};
 use crate::db::Store;
 use crate::logging;
+use crate::routes::limits::{self, BODY_IDLE_TIMEOUT, MAX_BODY_BYTES};
 use crate::routes::{cors, identify, static_files, users};
-
-/// Maximum size of a request body, in bytes. An identify body is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The state that the API handlers share.
 pub struct AppState {
@@ -43,6 +42,8 @@ pub fn router(state: AppState, credentials: Credentials, static_dirs: &[PathBuf]
     // The last layer added runs first, so logging records every response, preflights included.
     api.fallback_service(files)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
+        .layer(middleware::from_fn(limits::reject_declared_oversize))
         .layer(cors::layer())
         .layer(middleware::from_fn(cors::preflight_no_content))
         .layer(middleware::from_fn(logging::trace_request))

@@ -13,8 +13,9 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::identify::{self, Invalid};
 use crate::merge;
-use crate::routes::app::{AppState, MAX_BODY_BYTES};
+use crate::routes::app::AppState;
 use crate::routes::cors::X_REQUEST_ID;
+use crate::routes::limits::body_error;
 
 /// Maximum length of a request id, in characters.
 const MAX_REQUEST_ID_CHARS: usize = 128;
@@ -62,20 +63,6 @@ fn request_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         )));
     }
     Ok(Some(text.to_string()))
-}
-
-fn body_error(rejection: BytesRejection) -> ApiError {
-    let status = rejection.status();
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!("the body is larger than {MAX_BODY_BYTES} bytes")
-    } else {
-        format!("failed to read the body: {rejection}")
-    };
-    ApiError {
-        status,
-        message,
-        field: None,
-    }
 }
 
 fn invalid_body(invalid: Invalid) -> ApiError {

@@ -3,5 +3,6 @@
 pub mod app;
 pub mod cors;
 mod identify;
+mod limits;
 mod static_files;
 mod users;
