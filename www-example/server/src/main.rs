@@ -6,6 +6,8 @@ mod cli;
 mod db;
 mod error;
 mod identify;
+#[cfg(test)]
+mod identify_properties;
 mod logging;
 mod merge;
 mod profile;
