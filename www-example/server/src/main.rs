@@ -11,6 +11,7 @@ mod identify_properties;
 mod logging;
 mod merge;
 mod profile;
+mod rate_limit;
 mod repeats;
 mod routes;
 mod server;

@@ -2,6 +2,7 @@
 //! printing the start lines, and serving until a stop signal.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -93,7 +94,8 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
 }
 
 /// Closes the database after the last request, logging the outcome. A failed close loses
-/// nothing: every answered write was committed and synced, and the next start replays the WAL.
+/// nothing, because every write that got a 200 was committed and synced, and the next start
+/// replays the WAL.
 async fn close_database(store: Store) {
     match tokio::task::spawn_blocking(move || store.close()).await {
         Ok(Ok(())) => tracing::info!("database closed"),
@@ -105,7 +107,9 @@ async fn close_database(store: Store) {
 /// Serves until a stop signal, then waits for open connections for at most the grace period.
 async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(), RunError> {
     let (stopping, stopped) = watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown::signal(stopping));
+    // The peer address of each connection feeds the rate limit of failed authentications.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(shutdown::signal(stopping));
     tokio::select! {
         result = server => {
             result.map_err(|error| RunError(format!("failed to serve requests: {error}")))?;
@@ -122,7 +126,7 @@ async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(),
 
 /// Prints the address line that tests and scripts read, and, only while the public demo secret
 /// is in use, the demo credentials. A configured secret is never printed.
-fn print_start_lines(cli: &Cli, address: std::net::SocketAddr) {
+fn print_start_lines(cli: &Cli, address: SocketAddr) {
     println!("herogi-server listening on http://{address}");
     if cli.uses_demo_secret() {
         println!(

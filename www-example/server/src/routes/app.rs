@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use crate::auth::{self, Credentials};
+use crate::auth::{self, Credentials, Guard};
 use crate::db::Store;
+use crate::error::ApiError;
 use crate::logging;
 use crate::routes::limits::{self, BODY_IDLE_TIMEOUT, MAX_BODY_BYTES};
 use crate::routes::{cors, identify, static_files, users};
@@ -26,25 +28,45 @@ pub struct AppState {
     pub custom_attributes: BTreeSet<String>,
 }
 
+/// Path prefix of the API, where every request needs the app's credentials.
+const API_PREFIX: &str = "/v1/";
+
 /// Builds the router of the whole server.
 pub fn router(state: AppState, credentials: Credentials, static_dirs: &[PathBuf]) -> Router {
     let api = Router::new()
-        .route("/v1/identify", post(identify::identify))
-        .route("/v1/users/{hgid}", get(users::get_profile))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::new(credentials),
-            auth::require_basic_auth,
-        ))
+        .route(
+            "/v1/identify",
+            post(identify::identify).fallback(method_not_allowed),
+        )
+        .route(
+            "/v1/users/{hgid}",
+            get(users::get_profile).fallback(method_not_allowed),
+        )
         .with_state(Arc::new(state));
 
     let files = static_files::serve.with_state(Arc::new(static_files::directories(static_dirs)));
+    let guard = Arc::new(Guard::new(credentials, vec![API_PREFIX]));
 
-    // The last layer added runs first, so logging records every response, preflights included.
+    // The last layer added runs first. Logging records every response, preflights included, and
+    // CORS responds to preflights before auth, which guards every API path, known or not.
     api.fallback_service(files)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
         .layer(middleware::from_fn(limits::reject_declared_oversize))
+        .layer(middleware::from_fn_with_state(
+            guard,
+            auth::require_basic_auth,
+        ))
         .layer(cors::layer())
         .layer(middleware::from_fn(cors::preflight_no_content))
         .layer(middleware::from_fn(logging::trace_request))
+}
+
+/// Rejects a method that the route does not serve with 405; the router adds the `Allow` header.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("method {method} is not allowed on {}", uri.path()),
+        field: None,
+    }
 }
