@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::routes::cors;
+
 /// The app secret used when none is configured. It is public: it only suits a local demo.
 pub const DEMO_APP_SECRET: &str = "demo-secret";
 
@@ -56,6 +58,18 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub custom_attributes: Vec<String>,
+
+    /// Origin that may call the API from a browser, such as `http://localhost:3000`, or `null`
+    /// for sandboxed frames. Repeat the option, or give a comma-separated list in the variable
+    /// [default: any origin, `null` included].
+    #[arg(
+        long = "allow-origin",
+        env = "HEROGI_ALLOW_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = cors::parse_origin
+    )]
+    pub allow_origins: Vec<String>,
 
     /// Directory of static files served at `/`. Repeat the option, or give a comma-separated
     /// list in the variable. For each path, the first directory that has the file serves it.

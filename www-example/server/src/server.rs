@@ -12,6 +12,7 @@ use crate::auth::Credentials;
 use crate::cli::Cli;
 use crate::db::Store;
 use crate::routes::app::{self, AppState};
+use crate::routes::cors::AllowedOrigins;
 use crate::shutdown;
 
 /// A reason the server could not start or stopped on an error, with its cause.
@@ -60,11 +61,13 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         .map_err(|error| RunError(format!("failed to read the bound address: {error}")))?;
 
     let custom_attributes = cli.custom_attribute_names();
+    let origins = AllowedOrigins::from_values(&cli.allow_origins);
     tracing::info!(
         %address,
         db = %cli.db.display(),
         app_id = %cli.app_id,
         ?custom_attributes,
+        allowed_origins = ?origins,
         static_dirs = ?cli.static_dirs,
         "server started"
     );
@@ -84,7 +87,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         store: store.clone(),
         custom_attributes,
     };
-    let router = app::router(state, credentials, &cli.static_dirs);
+    let router = app::router(state, credentials, origins, &cli.static_dirs);
     let served = serve_until_signal(listener, router).await;
     close_database(store).await;
     if served.is_ok() {

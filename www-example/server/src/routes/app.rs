@@ -17,8 +17,9 @@ use crate::auth::{self, Credentials, Guard};
 use crate::db::Store;
 use crate::error::ApiError;
 use crate::logging;
+use crate::routes::cors::{self, AllowedOrigins};
 use crate::routes::limits::{self, BODY_IDLE_TIMEOUT, MAX_BODY_BYTES};
-use crate::routes::{cors, identify, static_files, users};
+use crate::routes::{identify, static_files, users};
 
 /// The state that the API handlers share.
 pub struct AppState {
@@ -32,7 +33,12 @@ pub struct AppState {
 const API_PREFIX: &str = "/v1/";
 
 /// Builds the router of the whole server.
-pub fn router(state: AppState, credentials: Credentials, static_dirs: &[PathBuf]) -> Router {
+pub fn router(
+    state: AppState,
+    credentials: Credentials,
+    origins: AllowedOrigins,
+    static_dirs: &[PathBuf],
+) -> Router {
     let api = Router::new()
         .route(
             "/v1/identify",
@@ -57,8 +63,10 @@ pub fn router(state: AppState, credentials: Credentials, static_dirs: &[PathBuf]
             guard,
             auth::require_basic_auth,
         ))
-        .layer(cors::layer())
-        .layer(middleware::from_fn(cors::preflight_no_content))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(origins),
+            cors::handle,
+        ))
         .layer(middleware::from_fn(logging::trace_request))
 }
 
