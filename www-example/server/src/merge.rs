@@ -20,6 +20,17 @@ pub enum Outcome {
     Repeated,
 }
 
+impl Outcome {
+    /// Returns the outcome's name in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Repeated => "repeated",
+        }
+    }
+}
+
 /// The result of an identify call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identified {
@@ -43,7 +54,7 @@ enum Target {
 /// # Errors
 ///
 /// Returns a 404 error when the request names an `hgid` that no profile has and gives no
-/// `externalUserId` that a profile already has, a 400 error when the profile's custom
+/// `externalUserId` that a profile already has. Returns a 400 error when the profile's custom
 /// attributes would grow over `MAX_CUSTOM_ATTRIBUTES_BYTES`, and an internal error when SQLite
 /// fails.
 pub fn identify(

@@ -7,11 +7,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::identify::{self, Invalid};
+use crate::logging::ProfileNote;
 use crate::merge;
 use crate::routes::app::AppState;
 use crate::routes::cors::X_REQUEST_ID;
@@ -28,7 +30,7 @@ pub async fn identify(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = body.map_err(body_error)?;
     let request_id = request_id(&headers)?;
     let request = identify::parse(&body, &state.custom_attributes).map_err(invalid_body)?;
@@ -38,15 +40,16 @@ pub async fn identify(
         .run(move |connection| merge::identify(connection, &request, request_id.as_deref()))
         .await?;
 
-    tracing::info!(
-        hgid = %identified.hgid,
-        outcome = ?identified.outcome,
-        "identify applied"
-    );
-    Ok(Json(json!({
+    let mut response = Json(json!({
         "hgid": identified.hgid,
         "deviceId": identified.device_id,
-    })))
+    }))
+    .into_response();
+    response.extensions_mut().insert(ProfileNote {
+        hgid: identified.hgid,
+        outcome: identified.outcome.as_str(),
+    });
+    Ok(response)
 }
 
 /// Reads the optional request id: 1 to 128 visible ASCII characters.
