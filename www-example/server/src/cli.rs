@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::Parser;
 
 use crate::routes::cors;
@@ -80,6 +81,19 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub static_dirs: Vec<PathBuf>,
+    /// Turn on the test switches for the SDK's delivery tests, never for real use. They need
+    /// the app's credentials. `POST /admin/faults` with `{"status": 503, "count": 2,
+    /// "retryAfter": "2", "delayMs": 0}` makes the next `count` identify requests wait
+    /// `delayMs` and then fail with `status` (status 200 only delays them). `GET /admin/stats`
+    /// returns the counts of identify requests received, applied, repeated and faulted, and
+    /// `POST /admin/stats/reset` sets them to zero. Without this option, `/admin/` paths
+    /// return 404.
+    #[arg(
+        long,
+        env = "HEROGI_TEST_SWITCHES",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub test_switches: bool,
 }
 
 impl Cli {

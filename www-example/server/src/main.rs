@@ -16,6 +16,7 @@ mod repeats;
 mod routes;
 mod server;
 mod shutdown;
+mod switches;
 
 use std::process::ExitCode;
 

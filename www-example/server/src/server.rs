@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -14,6 +15,7 @@ use crate::db::Store;
 use crate::routes::app::{self, AppState};
 use crate::routes::cors::AllowedOrigins;
 use crate::shutdown;
+use crate::switches::TestSwitches;
 
 /// A reason the server could not start or stopped on an error, with its cause.
 #[derive(Debug)]
@@ -83,9 +85,17 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         app_id: cli.app_id.clone(),
         app_secret: cli.app_secret.clone(),
     };
+    let switches = cli.test_switches.then(|| {
+        tracing::warn!(
+            "test switches are on: /admin/ endpoints can inject faults into identify requests, \
+             so use this only in tests"
+        );
+        Arc::new(TestSwitches::default())
+    });
     let state = AppState {
         store: store.clone(),
         custom_attributes,
+        switches,
     };
     let router = app::router(state, credentials, origins, &cli.static_dirs);
     let served = serve_until_signal(listener, router).await;

@@ -19,18 +19,25 @@ use crate::error::ApiError;
 use crate::logging;
 use crate::routes::cors::{self, AllowedOrigins};
 use crate::routes::limits::{self, BODY_IDLE_TIMEOUT, MAX_BODY_BYTES};
-use crate::routes::{identify, static_files, users};
+use crate::routes::{admin, identify, static_files, users};
+use crate::switches::TestSwitches;
 
 /// The state that the API handlers share.
+#[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Store,
     /// The keys that `customAttributes` may hold; others are dropped.
     pub custom_attributes: BTreeSet<String>,
+    /// The test switches, when the server runs with them.
+    pub switches: Option<Arc<TestSwitches>>,
 }
 
 /// Path prefix of the API, where every request needs the app's credentials.
 const API_PREFIX: &str = "/v1/";
+
+/// Path prefix of the test switches, which need the credentials too.
+const ADMIN_PREFIX: &str = "/admin/";
 
 /// Builds the router of the whole server.
 pub fn router(
@@ -48,10 +55,20 @@ pub fn router(
             "/v1/users/{hgid}",
             get(users::get_profile).fallback(method_not_allowed),
         )
-        .with_state(Arc::new(state));
+        .with_state(Arc::new(state.clone()));
+
+    // Without the switches, the admin paths fall through to the static files and get 404.
+    let mut protected = vec![API_PREFIX];
+    let api = match state.switches {
+        Some(switches) => {
+            protected.push(ADMIN_PREFIX);
+            api.merge(admin::routes(switches))
+        }
+        None => api,
+    };
 
     let files = static_files::serve.with_state(Arc::new(static_files::directories(static_dirs)));
-    let guard = Arc::new(Guard::new(credentials, vec![API_PREFIX]));
+    let guard = Arc::new(Guard::new(credentials, protected));
 
     // The last layer added runs first. Logging records every response, preflights included, and
     // CORS responds to preflights before auth, which guards every API path, known or not.
@@ -71,7 +88,7 @@ pub fn router(
 }
 
 /// Rejects a method that the route does not serve with 405; the router adds the `Allow` header.
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError {
         status: StatusCode::METHOD_NOT_ALLOWED,
         message: format!("method {method} is not allowed on {}", uri.path()),

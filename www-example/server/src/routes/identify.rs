@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -14,10 +14,11 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::identify::{self, Invalid};
 use crate::logging::ProfileNote;
-use crate::merge;
+use crate::merge::{self, Outcome};
 use crate::routes::app::AppState;
 use crate::routes::cors::X_REQUEST_ID;
 use crate::routes::limits::body_error;
+use crate::switches::{Counter, TestSwitches};
 
 /// Maximum length of a request id, in characters.
 const MAX_REQUEST_ID_CHARS: usize = 128;
@@ -31,13 +32,31 @@ pub async fn identify(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if let Some(switches) = &state.switches {
+        if let Some(fault) = inject(switches).await {
+            return Ok(fault);
+        }
+    }
+
     let body = body.map_err(body_error)?;
     let request_id = request_id(&headers)?;
     let request = identify::parse(&body, &state.custom_attributes).map_err(invalid_body)?;
 
+    let switches = state.switches.clone();
     let identified = state
         .store
-        .run(move |connection| merge::identify(connection, &request, request_id.as_deref()))
+        .run(move |connection| {
+            let identified = merge::identify(connection, &request, request_id.as_deref())?;
+            // Counted here, after the commit, because a client that hangs up drops the handler
+            // but not this blocking task.
+            if let Some(switches) = switches {
+                switches.count(match identified.outcome {
+                    Outcome::Repeated => Counter::Repeated,
+                    Outcome::Created | Outcome::Updated => Counter::Applied,
+                });
+            }
+            Ok(identified)
+        })
         .await?;
 
     let mut response = Json(json!({
@@ -50,6 +69,33 @@ pub async fn identify(
         outcome: identified.outcome.as_str(),
     });
     Ok(response)
+}
+
+/// Counts the request, waits for the injected delay, if any, and returns the injected fault's
+/// response, if any.
+async fn inject(switches: &TestSwitches) -> Option<Response> {
+    switches.count(Counter::Received);
+    let injection = switches.next_injection()?;
+    if !injection.delay.is_zero() {
+        tokio::time::sleep(injection.delay).await;
+    }
+    let (status, retry_after) = injection.fault?;
+
+    switches.count(Counter::Faulted);
+    tracing::info!(
+        status = status.as_u16(),
+        "responding with an injected fault"
+    );
+    let error = ApiError {
+        status,
+        message: "injected fault".to_string(),
+        field: None,
+    };
+    let mut response = error.into_response();
+    if let Some(value) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Some(response)
 }
 
 /// Reads the optional request id: 1 to 128 visible ASCII characters.

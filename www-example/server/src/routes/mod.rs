@@ -1,5 +1,6 @@
 //! The HTTP routes and the layers around them.
 
+mod admin;
 pub mod app;
 pub mod cors;
 mod identify;
