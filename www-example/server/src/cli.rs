@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::Parser;
+
+use crate::routes::cors;
 
 /// The app secret used when none is configured. It is public: it only suits a local demo.
 pub const DEMO_APP_SECRET: &str = "demo-secret";
@@ -57,6 +60,18 @@ pub struct Cli {
     )]
     pub custom_attributes: Vec<String>,
 
+    /// Origin that may call the API from a browser, such as `http://localhost:3000`, or `null`
+    /// for sandboxed frames. Repeat the option, or give a comma-separated list in the variable
+    /// [default: any origin, `null` included].
+    #[arg(
+        long = "allow-origin",
+        env = "HEROGI_ALLOW_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = cors::parse_origin
+    )]
+    pub allow_origins: Vec<String>,
+
     /// Directory of static files served at `/`. Repeat the option, or give a comma-separated
     /// list in the variable. For each path, the first directory that has the file serves it.
     #[arg(
@@ -66,6 +81,19 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub static_dirs: Vec<PathBuf>,
+    /// Turn on the test switches for the SDK's delivery tests, never for real use. They need
+    /// the app's credentials. `POST /admin/faults` with `{"status": 503, "count": 2,
+    /// "retryAfter": "2", "delayMs": 0}` makes the next `count` identify requests wait
+    /// `delayMs` and then fail with `status` (status 200 only delays them). `GET /admin/stats`
+    /// returns the counts of identify requests received, applied, repeated and faulted, and
+    /// `POST /admin/stats/reset` sets them to zero. Without this option, `/admin/` paths
+    /// return 404.
+    #[arg(
+        long,
+        env = "HEROGI_TEST_SWITCHES",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub test_switches: bool,
 }
 
 impl Cli {

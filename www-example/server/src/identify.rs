@@ -2,10 +2,17 @@
 //! `herogi::fields`, so the SDK and this server never disagree.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use herogi::fields::{self, Field};
 use herogi::value::{Number, Value};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value as Json};
+
+/// Maximum size, in bytes, of the `customAttributes` JSON text in a request, and of the custom
+/// attributes a profile stores after merging. With every other field capped at 255 characters,
+/// this bounds a stored profile at about 21 KiB.
+pub const MAX_CUSTOM_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 /// A valid identify body: every field checked and normalised.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,32 +58,26 @@ impl Invalid {
     }
 }
 
-/// Parses and checks an identify body: a JSON object whose every value is a string. Keys of
-/// `customAttributes` that are not in `defined` are dropped.
+/// Parses and checks an identify body: a JSON object whose every value is a string, each field
+/// at most once. Keys of `customAttributes` that are not in `defined` are dropped.
 ///
 /// # Errors
 ///
-/// Returns the first problem found: invalid JSON, a body that is not an object, an unknown
-/// field, a value that is not a string, or a value that breaks its field's rule.
+/// Returns the first problem found: invalid JSON, a body that is not an object, an unknown or
+/// repeated field, a value that is not a string, or a value that breaks its field's rule.
 pub fn parse(body: &[u8], defined: &BTreeSet<String>) -> Result<IdentifyRequest, Invalid> {
-    let json: Json = serde_json::from_slice(body).map_err(|error| Invalid {
-        message: format!("invalid JSON body: {error}"),
-        field: None,
-    })?;
-    let Json::Object(entries) = json else {
-        return Err(Invalid {
-            message: format!(
-                "the body must be a JSON object of string fields, not {}",
-                json_kind(&json)
-            ),
-            field: None,
-        });
-    };
+    let entries = read_members(body)?;
 
     let mut request = IdentifyRequest::default();
+    let mut seen = BTreeSet::new();
     for (name, value) in &entries {
-        let field = Field::from_name(name)
-            .ok_or_else(|| Invalid::field(name, format!("unknown field {name}")))?;
+        let field = Field::from_name(name).ok_or_else(|| unknown_field(name))?;
+        if !seen.insert(field) {
+            return Err(Invalid::field(
+                name,
+                format!("{name} appears more than once: send each field once"),
+            ));
+        }
         let Json::String(text) = value else {
             return Err(Invalid::field(
                 name,
@@ -93,6 +94,68 @@ pub fn parse(body: &[u8], defined: &BTreeSet<String>) -> Result<IdentifyRequest,
         }
     }
     Ok(request)
+}
+
+/// Reads the members of the body's JSON object in the order they come, repeats included, which
+/// a `serde_json::Map` would merge.
+fn read_members(body: &[u8]) -> Result<Vec<(String, Json)>, Invalid> {
+    if let Ok(Members(members)) = serde_json::from_slice(body) {
+        return Ok(members);
+    }
+
+    // Parse again to tell invalid JSON from JSON that is not an object.
+    let message = match serde_json::from_slice::<Json>(body) {
+        Err(error) => format!("invalid JSON body: {error}"),
+        Ok(json) => format!(
+            "the body must be a JSON object of string fields, not {}",
+            json_kind(&json)
+        ),
+    };
+    Err(Invalid {
+        message,
+        field: None,
+    })
+}
+
+/// The members of a JSON object, in order.
+struct Members(Vec<(String, Json)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Members, D::Error> {
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+        let mut members = Vec::new();
+        while let Some(member) = map.next_entry::<String, Json>()? {
+            members.push(member);
+        }
+        Ok(Members(members))
+    }
+}
+
+/// Builds the error for a member that is not a body field, listing the valid field names.
+fn unknown_field(name: &str) -> Invalid {
+    let known: Vec<&str> = fields::ALL.iter().map(|field| field.name()).collect();
+    // The name is the client's own text, so it is escaped and cut to 64 characters.
+    let escaped_name: String = name.escape_debug().take(64).collect();
+    Invalid::field(
+        &escaped_name,
+        format!(
+            "unknown field \"{escaped_name}\": the body may contain only {}",
+            known.join(", ")
+        ),
+    )
 }
 
 /// Checks a plain text field with the SDK's rule and returns its normalised value.
@@ -122,6 +185,12 @@ fn location(text: &str) -> Result<String, Invalid> {
 /// Parses the JSON text of `customAttributes` and keeps the keys that the app defines.
 fn custom_attributes(text: &str, defined: &BTreeSet<String>) -> Result<Map<String, Json>, Invalid> {
     let name = Field::CustomAttributes.name();
+    if text.len() > MAX_CUSTOM_ATTRIBUTES_BYTES {
+        return Err(Invalid::field(
+            name,
+            format!("{name} is longer than {MAX_CUSTOM_ATTRIBUTES_BYTES} bytes"),
+        ));
+    }
     let json: Json = serde_json::from_str(text)
         .map_err(|error| Invalid::field(name, format!("{name} is not valid JSON text: {error}")))?;
     let Json::Object(entries) = json else {
@@ -250,6 +319,13 @@ mod tests {
             request.value(Field::CurrentLocation),
             Some("{\"latitude\":51,\"longitude\":-0.12}")
         );
+    }
+
+    #[test]
+    fn location_keeps_every_digit() {
+        let text = "{\"latitude\":0.1,\"longitude\":-101.59372807011475}";
+        let request = parse_json(json!({ "currentLocation": text })).unwrap();
+        assert_eq!(request.value(Field::CurrentLocation), Some(text));
     }
 
     #[test]

@@ -22,8 +22,22 @@ pub fn init() {
         .init();
 }
 
-/// Logs one line per request (method, path, status, duration) and echoes the request's
-/// `x-request-id` in the response.
+/// The profile a response is about, which the handler attaches to the response so that the
+/// request line can name it.
+#[derive(Clone, Debug)]
+pub struct ProfileNote {
+    /// The `hgid` of the profile.
+    pub hgid: String,
+    /// The effect of the request on it: `created`, `updated`, `repeated` or `read`.
+    pub outcome: &'static str,
+}
+
+/// Maximum length of a request id in the log, in bytes. A longer one is left out of the line.
+const MAX_LOGGED_REQUEST_ID: usize = 128;
+
+/// Logs one line per request (method, path, status, duration, and the profile's `hgid` and the
+/// outcome when a handler attached a [`ProfileNote`]) and echoes the request's `x-request-id`
+/// in the response.
 pub async fn trace_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -33,12 +47,18 @@ pub async fn trace_request(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
 
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let note = response.extensions_mut().remove::<ProfileNote>();
     tracing::info!(
         %method,
         path = %path,
         status = response.status().as_u16(),
         duration_ms = format_args!("{duration_ms:.1}"),
-        request_id = request_id.as_ref().and_then(|id| id.to_str().ok()),
+        hgid = note.as_ref().map(|note| note.hgid.as_str()),
+        outcome = note.as_ref().map(|note| note.outcome),
+        request_id = request_id
+            .as_ref()
+            .and_then(|id| id.to_str().ok())
+            .filter(|id| id.len() <= MAX_LOGGED_REQUEST_ID),
         "request"
     );
     if let Some(id) = request_id {

@@ -6,13 +6,17 @@ mod cli;
 mod db;
 mod error;
 mod identify;
+#[cfg(test)]
+mod identify_properties;
 mod logging;
 mod merge;
 mod profile;
+mod rate_limit;
 mod repeats;
 mod routes;
 mod server;
 mod shutdown;
+mod switches;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::identify::IdentifyRequest;
+use crate::identify::{IdentifyRequest, MAX_CUSTOM_ATTRIBUTES_BYTES};
 use crate::profile::{self, Profile};
 use crate::repeats;
 
@@ -18,6 +18,17 @@ pub enum Outcome {
     Updated,
     /// It repeated an earlier call's request id, so it changed nothing.
     Repeated,
+}
+
+impl Outcome {
+    /// Returns the outcome's name in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Repeated => "repeated",
+        }
+    }
 }
 
 /// The result of an identify call.
@@ -43,7 +54,9 @@ enum Target {
 /// # Errors
 ///
 /// Returns a 404 error when the request names an `hgid` that no profile has and gives no
-/// `externalUserId` that a profile already has, and an internal error when SQLite fails.
+/// `externalUserId` that a profile already has. Returns a 400 error when the profile's custom
+/// attributes would grow over `MAX_CUSTOM_ATTRIBUTES_BYTES`, and an internal error when SQLite
+/// fails.
 pub fn identify(
     connection: &mut Connection,
     request: &IdentifyRequest,
@@ -63,9 +76,17 @@ pub fn identify(
         }
     }
 
-    let identified = match choose_target(&transaction, request)? {
+    let target = choose_target(&transaction, request)?;
+    let stored = match &target {
+        Target::Existing(stored) => Some(stored),
+        Target::New => None,
+    };
+    let custom_attributes = profile::merged_custom_attributes(stored, request);
+    check_custom_attributes_size(&custom_attributes)?;
+
+    let identified = match target {
         Target::Existing(stored) => {
-            profile::update(&transaction, &stored, request)?;
+            profile::update(&transaction, &stored, request, &custom_attributes)?;
             Identified {
                 hgid: stored.hgid,
                 device_id: stored.device_id,
@@ -75,7 +96,7 @@ pub fn identify(
         Target::New => {
             let hgid = Uuid::new_v4().to_string();
             let device_id = Uuid::new_v4().to_string();
-            profile::insert(&transaction, &hgid, &device_id, request)?;
+            profile::insert(&transaction, &hgid, &device_id, request, &custom_attributes)?;
             Identified {
                 hgid,
                 device_id,
@@ -113,4 +134,19 @@ fn choose_target(connection: &Connection, request: &IdentifyRequest) -> Result<T
     } else {
         Ok(Target::Existing(named))
     }
+}
+
+/// Rejects a merge that would make a profile's custom attributes larger than the limit. The
+/// transaction is then dropped, so nothing of the request is stored.
+fn check_custom_attributes_size(merged: &str) -> Result<(), ApiError> {
+    if merged.len() <= MAX_CUSTOM_ATTRIBUTES_BYTES {
+        return Ok(());
+    }
+    let mut error = ApiError::bad_request(format!(
+        "customAttributes would make the stored custom attributes {} bytes, more than the \
+         {MAX_CUSTOM_ATTRIBUTES_BYTES} bytes a profile may keep: send shorter values",
+        merged.len()
+    ));
+    error.field = Some("customAttributes".to_string());
+    Err(error)
 }

@@ -97,7 +97,8 @@ pub fn find_by_external_user_id(
     find_where(connection, "external_user_id", external_user_id)
 }
 
-/// Inserts a profile with the request's fields. The opt-ins it does not give become `OPTIN`.
+/// Inserts a profile with the request's fields and `custom_attributes` (the JSON text of an
+/// object). The opt-ins the request does not give become `OPTIN`.
 ///
 /// # Errors
 ///
@@ -107,10 +108,8 @@ pub fn insert(
     hgid: &str,
     device_id: &str,
     request: &IdentifyRequest,
+    custom_attributes: &str,
 ) -> rusqlite::Result<()> {
-    let custom_attributes =
-        Json::Object(request.custom_attributes.clone().unwrap_or_default()).to_string();
-
     let mut columns = vec!["hgid", "device_id", "custom_attributes"];
     let mut values: Vec<&dyn ToSql> = vec![&hgid, &device_id, &custom_attributes];
     for (field, value) in &request.fields {
@@ -128,8 +127,21 @@ pub fn insert(
     Ok(())
 }
 
+/// Returns the JSON text of the custom attributes a profile keeps after the request: the stored
+/// ones, if any, with the request's merged over them key by key.
+pub fn merged_custom_attributes(profile: Option<&Profile>, request: &IdentifyRequest) -> String {
+    let mut custom_attributes = profile
+        .map(|stored| stored.custom_attributes.clone())
+        .unwrap_or_default();
+    if let Some(given) = &request.custom_attributes {
+        custom_attributes.extend(given.clone());
+    }
+    Json::Object(custom_attributes).to_string()
+}
+
 /// Updates a stored profile: a field the request gives overwrites the stored one, a field it
-/// leaves out keeps its value, and custom attributes merge key by key.
+/// leaves out keeps its value, and `custom_attributes` (the JSON text of
+/// [`merged_custom_attributes`]) replaces the stored custom attributes.
 ///
 /// # Errors
 ///
@@ -138,13 +150,8 @@ pub fn update(
     connection: &Connection,
     profile: &Profile,
     request: &IdentifyRequest,
+    custom_attributes: &str,
 ) -> rusqlite::Result<()> {
-    let mut custom_attributes = profile.custom_attributes.clone();
-    if let Some(given) = &request.custom_attributes {
-        custom_attributes.extend(given.clone());
-    }
-    let custom_attributes = Json::Object(custom_attributes).to_string();
-
     let mut assignments = vec!["custom_attributes = ?1".to_string()];
     let mut values: Vec<&dyn ToSql> = vec![&custom_attributes];
     for (field, value) in &request.fields {
@@ -268,7 +275,7 @@ mod tests {
             fields: all.clone(),
             ..IdentifyRequest::default()
         };
-        insert(&connection, "h1", "d1", &given).unwrap();
+        insert(&connection, "h1", "d1", &given, "{}").unwrap();
 
         let stored = find_by_hgid(&connection, "h1").unwrap().unwrap();
         assert_eq!(stored.fields, all);
@@ -281,10 +288,12 @@ mod tests {
     fn update_overwrites_only_given_fields() {
         let connection = connection();
         let created = request(&[(Field::City, "Paris"), (Field::Email, "a@b.co")]);
-        insert(&connection, "h1", "d1", &created).unwrap();
+        insert(&connection, "h1", "d1", &created, "{}").unwrap();
         let stored = find_by_hgid(&connection, "h1").unwrap().unwrap();
 
-        update(&connection, &stored, &request(&[(Field::City, "Rome")])).unwrap();
+        let change = request(&[(Field::City, "Rome")]);
+        let custom_attributes = merged_custom_attributes(Some(&stored), &change);
+        update(&connection, &stored, &change, &custom_attributes).unwrap();
         let updated = find_by_hgid(&connection, "h1").unwrap().unwrap();
         let value = |field: Field| {
             let found = updated.fields.iter().find(|(f, _)| *f == field);
@@ -300,8 +309,8 @@ mod tests {
     fn external_user_id_is_unique() {
         let connection = connection();
         let owner = request(&[(Field::ExternalUserId, "user-1")]);
-        insert(&connection, "h1", "d1", &owner).unwrap();
-        let result = insert(&connection, "h2", "d2", &owner);
+        insert(&connection, "h1", "d1", &owner, "{}").unwrap();
+        let result = insert(&connection, "h2", "d2", &owner, "{}");
         assert!(
             result.is_err(),
             "a second profile took the same externalUserId"

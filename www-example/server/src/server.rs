@@ -2,6 +2,8 @@
 //! printing the start lines, and serving until a stop signal.
 
 use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -11,7 +13,9 @@ use crate::auth::Credentials;
 use crate::cli::Cli;
 use crate::db::Store;
 use crate::routes::app::{self, AppState};
+use crate::routes::cors::AllowedOrigins;
 use crate::shutdown;
+use crate::switches::TestSwitches;
 
 /// A reason the server could not start or stopped on an error, with its cause.
 #[derive(Debug)]
@@ -59,11 +63,13 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         .map_err(|error| RunError(format!("failed to read the bound address: {error}")))?;
 
     let custom_attributes = cli.custom_attribute_names();
+    let origins = AllowedOrigins::from_values(&cli.allow_origins);
     tracing::info!(
         %address,
         db = %cli.db.display(),
         app_id = %cli.app_id,
         ?custom_attributes,
+        allowed_origins = ?origins,
         static_dirs = ?cli.static_dirs,
         "server started"
     );
@@ -79,11 +85,19 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         app_id: cli.app_id.clone(),
         app_secret: cli.app_secret.clone(),
     };
+    let switches = cli.test_switches.then(|| {
+        tracing::warn!(
+            "test switches are on: /admin/ endpoints can inject faults into identify requests, \
+             so use this only in tests"
+        );
+        Arc::new(TestSwitches::default())
+    });
     let state = AppState {
         store: store.clone(),
         custom_attributes,
+        switches,
     };
-    let router = app::router(state, credentials, &cli.static_dirs);
+    let router = app::router(state, credentials, origins, &cli.static_dirs);
     let served = serve_until_signal(listener, router).await;
     close_database(store).await;
     if served.is_ok() {
@@ -93,7 +107,8 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
 }
 
 /// Closes the database after the last request, logging the outcome. A failed close loses
-/// nothing: every answered write was committed and synced, and the next start replays the WAL.
+/// nothing, because every write that got a 200 was committed and synced, and the next start
+/// replays the WAL.
 async fn close_database(store: Store) {
     match tokio::task::spawn_blocking(move || store.close()).await {
         Ok(Ok(())) => tracing::info!("database closed"),
@@ -105,7 +120,9 @@ async fn close_database(store: Store) {
 /// Serves until a stop signal, then waits for open connections for at most the grace period.
 async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(), RunError> {
     let (stopping, stopped) = watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown::signal(stopping));
+    // The peer address of each connection feeds the rate limit of failed authentications.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(shutdown::signal(stopping));
     tokio::select! {
         result = server => {
             result.map_err(|error| RunError(format!("failed to serve requests: {error}")))?;
@@ -122,7 +139,7 @@ async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(),
 
 /// Prints the address line that tests and scripts read, and, only while the public demo secret
 /// is in use, the demo credentials. A configured secret is never printed.
-fn print_start_lines(cli: &Cli, address: std::net::SocketAddr) {
+fn print_start_lines(cli: &Cli, address: SocketAddr) {
     println!("herogi-server listening on http://{address}");
     if cli.uses_demo_secret() {
         println!(

@@ -206,3 +206,83 @@ fn help_hides_configured_secret() {
     assert!(help.contains("--app-secret"), "{help}");
     assert!(!help.contains("env-secret-77aa"), "{help}");
 }
+
+/// Returns the request lines of a server's log, one per request.
+fn request_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| line.contains("herogi_server::logging: request "))
+        .collect()
+}
+
+#[test]
+fn one_log_line_per_request() {
+    let db = TempDb::new();
+    let server = Server::start(&db, &[]);
+    let client = server.client();
+    let hgid = client.identify_ok(&json!({ "city": "Paris" }));
+    client.identify_ok(&json!({ "hgid": hgid, "city": "Rome" }));
+    client.profile_ok(&hgid);
+    assert_eq!(client.identify(&json!({ "city": 5 })).status, 400);
+    assert_eq!(
+        server.anonymous_client().get("/missing.js", &[]).status,
+        404
+    );
+    let stopped = server.stop();
+
+    let lines = request_lines(&stopped.stderr);
+    assert_eq!(lines.len(), 5, "{}", stopped.stderr);
+    let created = format!("hgid=\"{hgid}\" outcome=\"created\"");
+    assert!(lines[0].contains(&created), "{}", lines[0]);
+    assert!(lines[0].contains("status=200"), "{}", lines[0]);
+    assert!(lines[1].contains("outcome=\"updated\""), "{}", lines[1]);
+    assert!(lines[2].contains("method=GET"), "{}", lines[2]);
+    assert!(
+        lines[2].contains(&format!("hgid=\"{hgid}\"")),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].contains("status=400"), "{}", lines[3]);
+    assert!(!lines[3].contains("hgid="), "{}", lines[3]);
+    assert!(lines[4].contains("path=/missing.js"), "{}", lines[4]);
+    assert!(lines[4].contains("status=404"), "{}", lines[4]);
+    for line in &lines {
+        assert!(line.contains("duration_ms="), "{line}");
+    }
+}
+
+#[test]
+fn internal_error_logs_its_cause() {
+    let db = TempDb::new();
+    let server = Server::start(&db, &[]);
+    let client = server.client();
+    let hgid = client.identify_ok(&json!({ "city": "Paris" }));
+
+    // Another process corrupts the stored custom attributes behind the server's back.
+    let connection = rusqlite::Connection::open(&db.path).unwrap();
+    connection
+        .execute(
+            "UPDATE profiles SET custom_attributes = 'not json' WHERE hgid = ?1",
+            [&hgid],
+        )
+        .unwrap();
+    drop(connection);
+
+    let reply = client.profile(&hgid);
+    assert_eq!(reply.status, 500, "{}", reply.json);
+    assert_eq!(
+        reply.text("message"),
+        "internal error: database query failed"
+    );
+    let stopped = server.stop();
+    let error_line = stopped
+        .stderr
+        .lines()
+        .find(|line| line.contains("ERROR"))
+        .unwrap_or_else(|| panic!("no error line in:\n{}", stopped.stderr));
+    assert!(error_line.contains("database query failed"), "{error_line}");
+    assert!(
+        error_line.contains("does not contain the JSON text of an object"),
+        "{error_line}"
+    );
+}

@@ -6,15 +6,19 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::identify::{self, Invalid};
-use crate::merge;
-use crate::routes::app::{AppState, MAX_BODY_BYTES};
+use crate::logging::ProfileNote;
+use crate::merge::{self, Outcome};
+use crate::routes::app::AppState;
 use crate::routes::cors::X_REQUEST_ID;
+use crate::routes::limits::body_error;
+use crate::switches::{Counter, TestSwitches};
 
 /// Maximum length of a request id, in characters.
 const MAX_REQUEST_ID_CHARS: usize = 128;
@@ -27,25 +31,71 @@ pub async fn identify(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
+    if let Some(switches) = &state.switches {
+        if let Some(fault) = inject(switches).await {
+            return Ok(fault);
+        }
+    }
+
     let body = body.map_err(body_error)?;
     let request_id = request_id(&headers)?;
     let request = identify::parse(&body, &state.custom_attributes).map_err(invalid_body)?;
 
+    let switches = state.switches.clone();
     let identified = state
         .store
-        .run(move |connection| merge::identify(connection, &request, request_id.as_deref()))
+        .run(move |connection| {
+            let identified = merge::identify(connection, &request, request_id.as_deref())?;
+            // Counted here, after the commit, because a client that hangs up drops the handler
+            // but not this blocking task.
+            if let Some(switches) = switches {
+                switches.count(match identified.outcome {
+                    Outcome::Repeated => Counter::Repeated,
+                    Outcome::Created | Outcome::Updated => Counter::Applied,
+                });
+            }
+            Ok(identified)
+        })
         .await?;
 
-    tracing::info!(
-        hgid = %identified.hgid,
-        outcome = ?identified.outcome,
-        "identify applied"
-    );
-    Ok(Json(json!({
+    let mut response = Json(json!({
         "hgid": identified.hgid,
         "deviceId": identified.device_id,
-    })))
+    }))
+    .into_response();
+    response.extensions_mut().insert(ProfileNote {
+        hgid: identified.hgid,
+        outcome: identified.outcome.as_str(),
+    });
+    Ok(response)
+}
+
+/// Counts the request, waits for the injected delay, if any, and returns the injected fault's
+/// response, if any.
+async fn inject(switches: &TestSwitches) -> Option<Response> {
+    switches.count(Counter::Received);
+    let injection = switches.next_injection()?;
+    if !injection.delay.is_zero() {
+        tokio::time::sleep(injection.delay).await;
+    }
+    let (status, retry_after) = injection.fault?;
+
+    switches.count(Counter::Faulted);
+    tracing::info!(
+        status = status.as_u16(),
+        "responding with an injected fault"
+    );
+    let error = ApiError {
+        status,
+        message: "injected fault".to_string(),
+        field: None,
+    };
+    let mut response = error.into_response();
+    if let Some(value) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Some(response)
 }
 
 /// Reads the optional request id: 1 to 128 visible ASCII characters.
@@ -62,20 +112,6 @@ fn request_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         )));
     }
     Ok(Some(text.to_string()))
-}
-
-fn body_error(rejection: BytesRejection) -> ApiError {
-    let status = rejection.status();
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!("the body is larger than {MAX_BODY_BYTES} bytes")
-    } else {
-        format!("failed to read the body: {rejection}")
-    };
-    ApiError {
-        status,
-        message,
-        field: None,
-    }
 }
 
 fn invalid_body(invalid: Invalid) -> ApiError {

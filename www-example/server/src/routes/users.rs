@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::error::ApiError;
+use crate::logging::ProfileNote;
 use crate::profile;
 use crate::routes::app::AppState;
 
@@ -13,14 +15,19 @@ use crate::routes::app::AppState;
 pub async fn get_profile(
     State(state): State<Arc<AppState>>,
     Path(hgid): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let key = hgid.clone();
     let found = state
         .store
         .run(move |connection| Ok(profile::find_by_hgid(connection, &key)?))
         .await?;
-    match found {
-        Some(stored) => Ok(Json(stored.to_json())),
-        None => Err(ApiError::unknown_hgid(&hgid)),
-    }
+    let Some(stored) = found else {
+        return Err(ApiError::unknown_hgid(&hgid));
+    };
+    let mut response = Json(stored.to_json()).into_response();
+    response.extensions_mut().insert(ProfileNote {
+        hgid,
+        outcome: "read",
+    });
+    Ok(response)
 }

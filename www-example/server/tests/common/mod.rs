@@ -382,3 +382,66 @@ fn reply(mut response: ureq::http::Response<ureq::Body>) -> Option<Reply> {
         json,
     })
 }
+
+/// A response read from a raw socket: the status, the header block and the body as text.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+/// Sends one HTTP/1.1 request over a new TCP connection with the test credentials, exactly the
+/// given extra headers and body bytes (a `content-length` is added unless `headers` sets the
+/// length or the transfer encoding), and reads the response until the server closes.
+pub fn raw_request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawReply {
+    use std::io::Write;
+    use std::net::TcpStream;
+
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("connect to herogi-server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nauthorization: {}\r\n\
+         connection: close\r\n",
+        basic(APP_ID, APP_SECRET)
+    );
+    let sets_length = headers.iter().any(|(name, _)| {
+        name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+    });
+    if !sets_length {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("send the head");
+    // The server may answer and close before it read the whole body, so a failed write is fine.
+    let _ = stream.write_all(body);
+
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    RawReply {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}

@@ -1,0 +1,400 @@
+// Input handling of the public calls: invalid values dropped and reported, calls of the wrong
+// shape rejected without a request, values JSON cannot hold, __proto__ keys, hostile arguments
+// that must never throw into the page, and an http:// apiUrl.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens the test page in a new context and records every request that leaves the page. */
+async function openPage(t) {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const messages = watchConsole(page);
+  const bodies = [];
+  const requests = [];
+  page.on("request", (request) => {
+    requests.push(request.url());
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
+      bodies.push(JSON.parse(request.postData()));
+    }
+  });
+  await page.goto(server.url + "/blank.html");
+  return { page, messages, bodies, requests };
+}
+
+function init(page) {
+  return page.evaluate(
+    ([appId, appSecret, apiUrl]) => herogi.init(appId, appSecret, false, { apiUrl }),
+    [APP_ID, APP_SECRET, server.url],
+  );
+}
+
+function identify(page, ...args) {
+  return page.evaluate((list) => herogi.identify(...list), args);
+}
+
+test("invalid values are dropped, valid ones stored", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const result = await identify(
+    page,
+    "input-dropped",
+    {
+      email: "no-at-sign",
+      firstname: "  Ada  ",
+      country: "EN",
+      gender: "robot",
+      mobileNo: "+1 (202) 555-0143",
+      language: "en-US",
+    },
+    { plan: "pro" },
+    { emailOptin: "maybe", smsOptin: "opt-out" },
+  );
+
+  const byField = Object.fromEntries(result.dropped.map((entry) => [entry.field, entry]));
+  assert.deepEqual(Object.keys(byField).sort(), ["country", "email", "emailOptin", "gender"]);
+  assert.equal(byField.email.value, "no-at-sign");
+  assert.equal(byField.country.value, "EN");
+  assert.equal(byField.gender.value, "robot");
+  assert.equal(byField.emailOptin.value, "maybe");
+  for (const entry of result.dropped) {
+    assert.equal(typeof entry.reason, "string");
+    assert.ok(entry.reason.length > 0, `empty reason for ${entry.field}`);
+  }
+
+  assert.equal(messages.warnings.length, 1, messages.all.join("\n"));
+  for (const field of ["email", "country", "gender", "emailOptin"]) {
+    assert.ok(messages.warnings[0].includes(field), `the warning does not name ${field}`);
+  }
+
+  assert.equal(bodies.length, 1);
+  for (const field of ["email", "country", "gender", "emailOptin"]) {
+    assert.equal(bodies[0][field], undefined, `${field} was sent`);
+  }
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.externalUserId, "input-dropped");
+  assert.equal(profile.firstname, "Ada");
+  assert.equal(profile.mobileNo, "+12025550143");
+  assert.equal(profile.language, "EN");
+  assert.equal(profile.smsOptin, "OPTOUT");
+  assert.equal(profile.email, undefined);
+  assert.equal(profile.country, undefined);
+  assert.equal(profile.gender, undefined);
+  assert.equal(profile.emailOptin, "OPTIN", "the server's default, as emailOptin was dropped");
+  assert.deepEqual(profile.customAttributes, { plan: "pro" });
+  assert.deepEqual(messages.errors, []);
+});
+
+test("wrong call shape rejects without request", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const cases = [
+    { args: ["u1", "not an object"], field: "userAttributes" },
+    { args: [[1]], field: "externalId" },
+    { args: [""], field: "externalId" },
+    { args: ["undefined"], field: "externalId" },
+    { args: ["  "], field: "externalId" },
+    { args: ["null"], field: "externalId" },
+    { args: ["u1", { email: "a@b.co" }, "plan=pro"], field: "customAttributes" },
+    { args: ["u1", null, null, 42], field: "preferences" },
+  ];
+  const outcomes = await page.evaluate(async (list) => {
+    const results = [];
+    for (const { args } of list) {
+      try {
+        const value = await herogi.identify(...args);
+        results.push({ resolved: value });
+      } catch (error) {
+        results.push({
+          isError: error instanceof Error,
+          code: error.code,
+          field: error.field,
+          message: error.message,
+        });
+      }
+    }
+    return results;
+  }, cases);
+
+  cases.forEach(({ args, field }, index) => {
+    const label = `identify(${JSON.stringify(args).slice(1, -1)})`;
+    assert.equal(outcomes[index].resolved, undefined, `${label} resolved`);
+    assert.equal(outcomes[index].isError, true, `${label} rejected with a non-Error`);
+    assert.equal(outcomes[index].code, "INVALID_ARGUMENT", label);
+    assert.equal(outcomes[index].field, field, label);
+    assert.ok(outcomes[index].message.length > 0, `${label} has no message`);
+  });
+
+  // Calls go out in order, so once a later valid call has resolved, any request made for the
+  // invalid calls would already have been recorded.
+  await identify(page, "input-shape-valid");
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].externalUserId, "input-shape-valid");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("wrong call shape reaches the callback", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const outcome = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        herogi.identify("", { firstname: "Nobody" }, (ok, data) =>
+          resolve({ ok, code: data.code, field: data.field }),
+        );
+      }),
+  );
+
+  assert.deepEqual(outcome, { ok: false, code: "INVALID_ARGUMENT", field: "externalId" });
+  await identify(page, "input-callback-valid");
+  assert.equal(bodies.length, 1);
+  // With a callback, the rejected Promise must not surface as an unhandled rejection.
+  assert.deepEqual(messages.errors, []);
+});
+
+const UNSUPPORTED_CUSTOM_VALUES = [
+  "a BigInt",
+  "a cycle",
+  "a function",
+  "Infinity",
+  "NaN",
+  "a symbol",
+  "nested -Infinity",
+];
+
+for (const name of UNSUPPORTED_CUSTOM_VALUES) {
+  test(`customAttributes with ${name} dropped whole`, async (t) => {
+    const { page, messages, bodies } = await openPage(t);
+    await init(page);
+    const outcome = await page.evaluate(async (kind) => {
+      const custom = { plan: "pro" };
+      if (kind === "a BigInt") custom.score = 10n;
+      if (kind === "a cycle") custom.score = { parent: custom };
+      if (kind === "a function") custom.score = () => 1;
+      if (kind === "Infinity") custom.score = Infinity;
+      if (kind === "NaN") custom.score = NaN;
+      if (kind === "a symbol") custom.score = Symbol("score");
+      if (kind === "nested -Infinity") custom.score = { list: [1, -Infinity] };
+      const externalId = "input-custom-" + kind.replace(/\W+/g, "-");
+      const result = await herogi.identify(externalId, { firstname: "Kept" }, custom);
+      return {
+        hgid: result.hgid,
+        dropped: result.dropped.map((entry) => ({
+          field: entry.field,
+          reason: entry.reason,
+          isTheArgument: entry.value === custom,
+        })),
+      };
+    }, name);
+
+    assert.equal(outcome.dropped.length, 1);
+    assert.equal(outcome.dropped[0].field, "customAttributes");
+    assert.equal(outcome.dropped[0].isTheArgument, true);
+    assert.ok(outcome.dropped[0].reason.length > 0);
+    assert.equal(messages.warnings.length, 1, messages.all.join("\n"));
+
+    assert.equal(bodies.length, 1);
+    assert.equal(bodies[0].customAttributes, undefined);
+    const profile = await getProfile(server.url, outcome.hgid);
+    assert.equal(profile.firstname, "Kept");
+    assert.deepEqual(profile.customAttributes, {});
+    assert.deepEqual(messages.errors, []);
+  });
+}
+
+test("__proto__ key is sent as data", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const outcome = await page.evaluate(async () => {
+    const custom = JSON.parse(
+      '{"__proto__": {"polluted": "yes"}, "plan": "pro", "score": {"__proto__": {"polluted": "nested"}}}',
+    );
+    const user = JSON.parse(
+      '{"__proto__": {"email": "inherited@example.com"}, "firstname": "Proto"}',
+    );
+    const result = await herogi.identify("input-proto", user, custom);
+    return {
+      hgid: result.hgid,
+      fromEmptyObject: ({}).polluted,
+      fromPrototype: Object.prototype.polluted,
+      emailFromPrototype: Object.prototype.email,
+    };
+  });
+
+  assert.equal(outcome.fromEmptyObject, undefined);
+  assert.equal(outcome.fromPrototype, undefined);
+  assert.equal(outcome.emailFromPrototype, undefined);
+
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].email, undefined, "an email was read from a __proto__ key");
+  const sent = JSON.parse(bodies[0].customAttributes);
+  const ownProto = (object) => Object.getOwnPropertyDescriptor(object, "__proto__")?.value;
+  assert.deepEqual(ownProto(sent), { polluted: "yes" });
+  assert.equal(sent.plan, "pro");
+  assert.deepEqual(ownProto(sent.score), { polluted: "nested" });
+
+  // The server keeps only the app's keys, plan and score, and score keeps its __proto__ key.
+  const profile = await getProfile(server.url, outcome.hgid);
+  assert.equal(profile.firstname, "Proto");
+  assert.deepEqual(Object.keys(profile.customAttributes).sort(), ["plan", "score"]);
+  assert.deepEqual(ownProto(profile.customAttributes.score), { polluted: "nested" });
+  assert.deepEqual(messages.errors.filter((text) => text.startsWith("pageerror")), []);
+});
+
+test("hostile arguments never throw", { timeout: 30000 }, async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  const outcomes = await page.evaluate(async ([appId, appSecret, apiUrl]) => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const calls = {
+      "identify(Symbol())": () => herogi.identify(Symbol()),
+      "init()": () => herogi.init(),
+      "init(null)": () => herogi.init(null),
+      "init(Symbol(), Symbol())": () => herogi.init(Symbol(), Symbol()),
+      "init with a throwing getter": () =>
+        herogi.init({
+          get appId() {
+            throw new Error("appId getter");
+          },
+        }),
+      "identify with a throwing ownKeys trap": () =>
+        herogi.identify(
+          new Proxy({}, {
+            ownKeys() {
+              throw new Error("ownKeys trap");
+            },
+          }),
+        ),
+      "identify with a throwing getPrototypeOf trap": () =>
+        herogi.identify(
+          "u1",
+          new Proxy({}, {
+            getPrototypeOf() {
+              throw new Error("getPrototypeOf trap");
+            },
+          }),
+        ),
+      "identify with a revoked Proxy": () => herogi.identify("u1", revoked.proxy),
+      "identify with a throwing getter": () =>
+        herogi.identify("u1", {
+          get email() {
+            throw new Error("email getter");
+          },
+        }),
+    };
+    const results = {};
+    const pending = [];
+    for (const [name, call] of Object.entries(calls)) {
+      try {
+        const value = call();
+        results[name] = { threw: false, isPromise: value instanceof Promise };
+        if (value instanceof Promise) pending.push(value.then(() => "resolved", () => "rejected"));
+      } catch (error) {
+        results[name] = { threw: true, message: String(error && error.message) };
+      }
+    }
+    // A call of a valid shape waits for a valid init, and every init above was invalid.
+    herogi.init(appId, appSecret, false, { apiUrl });
+    await Promise.all(pending);
+    return results;
+  }, [APP_ID, APP_SECRET, server.url]);
+
+  for (const [name, outcome] of Object.entries(outcomes)) {
+    assert.equal(outcome.threw, false, `${name} threw: ${outcome.message}`);
+    if (name.startsWith("identify")) {
+      assert.equal(outcome.isPromise, true, `${name} did not return a Promise`);
+    }
+  }
+
+  const result = await identify(page, "input-hostile-valid", { firstname: "Still works" });
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.firstname, "Still works");
+  assert.equal(bodies.at(-1).externalUserId, "input-hostile-valid");
+
+  const pageErrors = messages.errors.filter((text) => text.startsWith("pageerror"));
+  assert.deepEqual(pageErrors, []);
+  // The invalid inits are reported as console errors, and nothing else is.
+  assert.equal(messages.errors.length, 4, messages.errors.join("\n"));
+  for (const text of messages.errors) assert.match(text, /^herogi: init failed/);
+});
+
+// TODO: in Chromium 156 the wasm core breaks for the rest of the page after about 1,800 such
+// calls, and every later call rejects with INTERNAL_ERROR "RuntimeError: memory access out of
+// bounds". The likely cause is that each exception unwinds the wasm frames without restoring
+// the core's stack pointer.
+test(
+  "repeated throwing Proxy leaves SDK working",
+  {
+    timeout: 60000,
+    todo: "after ~1800 calls with a throwing Proxy trap, every identify rejects (memory access out of bounds)",
+  },
+  async (t) => {
+    // An exception thrown by a page's Proxy trap unwinds through the wasm core. Many of them
+    // in a row must not exhaust or corrupt its memory.
+    const { page, messages } = await openPage(t);
+    await init(page);
+    const outcome = await page.evaluate(async () => {
+      const hostile = new Proxy({}, {
+        ownKeys() {
+          throw new Error("ownKeys trap");
+        },
+      });
+      const messagesSeen = new Set();
+      for (let i = 0; i < 5000; i += 1) {
+        try {
+          await herogi.identify(hostile);
+        } catch (error) {
+          messagesSeen.add(`${error.code}: ${error.message}`);
+        }
+      }
+      try {
+        const result = await herogi.identify("input-many-proxies", { firstname: "Survivor" });
+        return { rejections: [...messagesSeen], hgid: result.hgid };
+      } catch (error) {
+        return { rejections: [...messagesSeen], finalError: `${error.code}: ${error.message}` };
+      }
+    });
+
+    assert.deepEqual(outcome.rejections, ["INTERNAL_ERROR: Error: ownKeys trap"]);
+    assert.equal(outcome.finalError, undefined, "the valid call after them failed");
+    const profile = await getProfile(server.url, outcome.hgid);
+    assert.equal(profile.firstname, "Survivor");
+    assert.deepEqual(messages.errors, []);
+  },
+);
+
+test("http apiUrl for remote host rejected", async (t) => {
+  const { page, messages, requests } = await openPage(t);
+  await page.evaluate(
+    ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: "http://api.example.com" });
+      herogi.init({ appId, appSecret, proxyUrl: "http://proxy.example.com:8080/herogi" });
+    },
+    [APP_ID, APP_SECRET],
+  );
+  // Both inits were rejected, so this one configures the SDK. Calls run in order, so once the
+  // identify has resolved, the rejected inits have been handled.
+  await init(page);
+  await identify(page, "input-http-rejected");
+
+  assert.equal(messages.errors.length, 2, messages.all.join("\n"));
+  assert.match(messages.errors[0], /apiUrl/);
+  assert.match(messages.errors[0], /https/);
+  assert.match(messages.errors[1], /proxyUrl/);
+  assert.match(messages.errors[1], /https/);
+  assert.deepEqual(requests.filter((url) => url.includes("example.com")), []);
+});

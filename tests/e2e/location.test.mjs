@@ -1,0 +1,211 @@
+// Location: the Geolocation API asked once at init with askLocation, in real Chromium with the
+// permission granted or denied, with the position request left pending, and with
+// locationOptin OPTOUT.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
+
+const POSITION = { latitude: 12.12, longitude: 100.31 };
+const LOCATION_TEXT = '{"latitude":12.12,"longitude":100.31}';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens the test page in a new context and records the body of every identify request. */
+async function openPage(t, contextOptions = {}) {
+  const context = await browser.newContext(contextOptions);
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const messages = watchConsole(page);
+  const bodies = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
+      bodies.push(JSON.parse(request.postData()));
+    }
+  });
+  await page.goto(server.url + "/blank.html");
+  return { context, page, messages, bodies };
+}
+
+function init(page, askLocation) {
+  return page.evaluate(
+    ([appId, appSecret, ask, apiUrl]) => herogi.init(appId, appSecret, ask, { apiUrl }),
+    [APP_ID, APP_SECRET, askLocation, server.url],
+  );
+}
+
+function identify(page, ...args) {
+  return page.evaluate((list) => herogi.identify(...list), args);
+}
+
+test("granted position is stored", async (t) => {
+  const { page, messages, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, true);
+  const result = await identify(page, "location-granted", { firstname: "Geo" });
+
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].currentLocation, LOCATION_TEXT);
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.currentLocation, LOCATION_TEXT);
+  assert.equal(profile.firstname, "Geo");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("locationSubscribe of old init form", async (t) => {
+  const { page, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await page.evaluate(
+    ([appId, appSecret, apiUrl]) =>
+      herogi.init({ appId, appSecret, apiUrl }, { locationSubscribe: true }),
+    [APP_ID, APP_SECRET, server.url],
+  );
+  const result = await identify(page, "location-subscribe");
+
+  assert.equal(bodies[0].currentLocation, LOCATION_TEXT);
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.currentLocation, LOCATION_TEXT);
+});
+
+test("no askLocation sends no position", async (t) => {
+  const { page, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, false);
+  const result = await identify(page, "location-not-asked");
+
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].currentLocation, undefined);
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.currentLocation, undefined);
+});
+
+test("denied permission still identifies", async (t) => {
+  // Without a granted permission, headless Chromium denies the request.
+  const { page, messages, bodies } = await openPage(t);
+  await init(page, true);
+  const result = await identify(page, "location-denied", { city: "Hua Hin" });
+  const second = await identify(page, { lastname: "Denied" });
+
+  assert.equal(second.hgid, result.hgid);
+  assert.equal(bodies.length, 2);
+  for (const body of bodies) assert.equal(body.currentLocation, undefined);
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.currentLocation, undefined);
+  assert.equal(profile.city, "Hua Hin");
+  assert.equal(profile.lastname, "Denied");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("pending position does not block identify", async (t) => {
+  // With the permission granted but no emulated position, Chromium has no position source on
+  // loopback and leaves getCurrentPosition unanswered, so the call waits for it and gives up.
+  const { page, messages, bodies } = await openPage(t, { permissions: ["geolocation"] });
+  await page.evaluate(() => {
+    window.pageProbe = "no answer";
+    navigator.geolocation.getCurrentPosition(
+      () => (window.pageProbe = "position"),
+      (error) => (window.pageProbe = "error " + error.code),
+    );
+  });
+  await init(page, true);
+  const result = await identify(page, "location-pending", { firstname: "Pending" });
+
+  // The page's own request, made before the SDK's, is still pending, so Chromium had no
+  // position to give the SDK either.
+  assert.equal(await page.evaluate(() => window.pageProbe), "no answer");
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].currentLocation, undefined);
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.currentLocation, undefined);
+  assert.equal(profile.firstname, "Pending");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("unanswered prompt does not block identify", async (t) => {
+  // Headless Chromium denies a permission prompt at once, also after CDP Browser.setPermission
+  // with "prompt", so a visitor who never responds to the prompt is modelled by a
+  // getCurrentPosition that never calls back.
+  const { context, page, messages, bodies } = await openPage(t);
+  await context.addInitScript(() => {
+    window.positionRequests = 0;
+    navigator.geolocation.getCurrentPosition = function () {
+      window.positionRequests += 1;
+    };
+  });
+  await page.reload();
+  await init(page, true);
+  const result = await identify(page, "location-unanswered", { firstname: "Silent" });
+
+  assert.equal(await page.evaluate(() => window.positionRequests), 1);
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].currentLocation, undefined);
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.currentLocation, undefined);
+  assert.equal(profile.firstname, "Silent");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("OPTOUT keeps position out and is remembered", async (t) => {
+  const { page, messages, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, true);
+  const first = await identify(page, "location-optout", { firstname: "Private" }, null, {
+    locationOptin: "OPTOUT",
+  });
+  const second = await identify(page, { city: "Chiang Mai" });
+
+  await page.reload();
+  await init(page, true);
+  const third = await identify(page, { lastname: "Still private" });
+
+  assert.equal(second.hgid, first.hgid);
+  assert.equal(third.hgid, first.hgid);
+  assert.equal(bodies.length, 3);
+  assert.equal(bodies[0].locationOptin, "OPTOUT");
+  assert.equal(bodies[0].currentLocation, undefined, "first call, with OPTOUT");
+  assert.equal(bodies[1].locationOptin, undefined);
+  assert.equal(bodies[1].currentLocation, undefined, "later call on the same page");
+  assert.equal(bodies[2].locationOptin, undefined);
+  assert.equal(bodies[2].currentLocation, undefined, "call after a reload");
+
+  const profile = await getProfile(server.url, first.hgid);
+  assert.equal(profile.currentLocation, undefined);
+  assert.equal(profile.locationOptin, "OPTOUT");
+  assert.equal(profile.lastname, "Still private");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("OPTIN after OPTOUT sends position again", async (t) => {
+  const { page, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, true);
+  const first = await identify(page, "location-optin-again", null, null, { locationOptin: "optout" });
+  const second = await identify(page, null, null, null, { locationOptin: "OPT-IN" });
+
+  assert.equal(second.hgid, first.hgid);
+  assert.equal(bodies[0].currentLocation, undefined);
+  assert.equal(bodies[1].locationOptin, "OPTIN");
+  assert.equal(bodies[1].currentLocation, LOCATION_TEXT);
+  const profile = await getProfile(server.url, first.hgid);
+  assert.equal(profile.currentLocation, LOCATION_TEXT);
+});

@@ -1,0 +1,131 @@
+// The inline stub snippet: calls made before herogi.min.js has loaded are queued and replayed
+// in order once it arrives, and a page whose script is blocked never throws.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { after, before, test } from "node:test";
+import { getProfile, launchBrowser, root, startServer, watchConsole } from "./harness.mjs";
+
+const PAGE = "/snippet-queue.html";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens a new context whose requests for herogi.min.js go through `handleScript`. */
+async function openContext(t, handleScript) {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const messages = watchConsole(page);
+  const bodies = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
+      bodies.push(JSON.parse(request.postData()));
+    }
+  });
+  await page.route("**/herogi.min.js", handleScript);
+  return { page, messages, bodies };
+}
+
+test("test page contains the unchanged snippet", () => {
+  const snippet = readFileSync(join(root, "js/snippet.html"), "utf8").trim();
+  const page = readFileSync(join(root, "tests/e2e/pages", PAGE), "utf8");
+  assert.ok(page.includes(snippet), `${PAGE} does not contain the snippet of js/snippet.html`);
+});
+
+test("calls before script load are replayed", async (t) => {
+  let scriptRequests = 0;
+  const { page, messages, bodies } = await openContext(t, async (route) => {
+    scriptRequests += 1;
+    await delay(1000);
+    await route.continue();
+  });
+  await page.goto(server.url + PAGE, { waitUntil: "domcontentloaded" });
+
+  // The page's calls all went into the stub's queue before the script loaded.
+  const early = await page.evaluate(() => ({ ...snippetPage, isStub: Array.isArray(herogi.q) }));
+  assert.equal(early.isStub, true);
+  assert.equal(early.queued, 4);
+  assert.deepEqual(early.thrown, []);
+
+  await page.waitForFunction(
+    () => snippetPage.callback && snippetPage.promise && snippetPage.failedCallback,
+  );
+  const seen = await page.evaluate(() => ({ ...snippetPage, isStub: Array.isArray(herogi.q) }));
+  assert.equal(scriptRequests, 1);
+  assert.equal(seen.isStub, false);
+
+  assert.equal(seen.callback.ok, true);
+  assert.equal(typeof seen.callback.data, "string");
+  const hgid = seen.callback.data;
+  assert.ok(seen.promise.resolved, `the awaited call rejected: ${seen.promise.rejected}`);
+  assert.equal(seen.promise.resolved.hgid, hgid);
+  assert.deepEqual(seen.promise.resolved.dropped, []);
+  assert.deepEqual(seen.failedCallback, { ok: false, code: "INVALID_ARGUMENT", field: "externalId" });
+
+  // Replayed in call order: the first call creates the profile, the second one updates it.
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[0].externalUserId, "snippet-user");
+  assert.equal(bodies[0].firstname, "Queued");
+  assert.equal(bodies[0].hgid, undefined);
+  assert.equal(bodies[1].city, "Lisbon");
+  assert.equal(bodies[1].hgid, hgid);
+
+  const profile = await getProfile(server.url, hgid);
+  assert.equal(profile.externalUserId, "snippet-user");
+  assert.equal(profile.firstname, "Queued");
+  assert.equal(profile.city, "Lisbon");
+  // No page error, and no unhandled rejection of the wrong-shape call, whose callback handles it.
+  assert.deepEqual(messages.errors, []);
+});
+
+test("blocked script leaves stub calls harmless", async (t) => {
+  const { page, messages, bodies } = await openContext(t, (route) => route.abort());
+  await page.goto(server.url + PAGE);
+
+  const seen = await page.evaluate(() => ({ ...snippetPage, isStub: Array.isArray(herogi.q) }));
+  assert.equal(seen.isStub, true);
+  assert.equal(seen.queued, 4);
+  assert.deepEqual(seen.thrown, []);
+  assert.equal(seen.callback, null);
+  assert.equal(seen.promise, null);
+
+  // Further calls, valid or not, still go to the stub without throwing.
+  const later = await page.evaluate(() => {
+    const calls = {
+      "identify(Symbol())": () => herogi.identify(Symbol()),
+      "init()": () => herogi.init(),
+      "identify with a callback": () => herogi.identify("snippet-blocked", () => {}),
+      "identify(attributes)": () => herogi.identify({ email: "blocked@example.com" }),
+    };
+    const results = {};
+    for (const [name, call] of Object.entries(calls)) {
+      try {
+        results[name] = { threw: false, isPromise: call() instanceof Promise };
+      } catch (error) {
+        results[name] = { threw: true, message: String(error) };
+      }
+    }
+    return { results, queued: herogi.q.length };
+  });
+  for (const [name, outcome] of Object.entries(later.results)) {
+    assert.equal(outcome.threw, false, `${name} threw: ${outcome.message}`);
+    assert.equal(outcome.isPromise, true, `${name} did not return a Promise`);
+  }
+  assert.equal(later.queued, 8);
+
+  assert.equal(bodies.length, 0);
+  // The blocked script is logged by Chromium as a failed resource, which is not a page error.
+  assert.deepEqual(messages.errors.filter((text) => text.startsWith("pageerror")), []);
+});
