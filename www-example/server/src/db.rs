@@ -81,8 +81,8 @@ impl Store {
             connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
 
         // In WAL mode, FULL makes SQLite fsync the WAL at every commit, and a 200 is sent only
-        // after the commit, so an answered write survives a power loss or an OS crash (on a disk
-        // that honours fsync). NORMAL would survive a killed process too, because the OS keeps
+        // after the commit, so a write that got a 200 survives a power loss or an OS crash (on a
+        // disk that honours fsync). NORMAL would survive a killed process too, because the OS keeps
         // the written WAL, but its last commits may roll back after a power loss (SQLite 3.54,
         // PRAGMA synchronous and WAL documentation).
         connection.pragma_update(None, "synchronous", "FULL")?;

@@ -121,6 +121,8 @@ async fn close_database(store: Store) {
 async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(), RunError> {
     let (stopping, stopped) = watch::channel(false);
     // The peer address of each connection feeds the rate limit of failed authentications.
+    // NOTE: axum::serve gives hyper no timer, so a client that never finishes its request
+    // headers keeps its connection open. Bodies are bounded by BODY_IDLE_TIMEOUT.
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(shutdown::signal(stopping));
     tokio::select! {

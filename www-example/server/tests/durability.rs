@@ -1,4 +1,4 @@
-//! Durability: every identify call answered with 200 is on disk, even when the server is killed
+//! Durability: every identify call that got a 200 is on disk, even when the server is killed
 //! with SIGKILL in the middle of a load, and a stop signal closes the database cleanly.
 
 mod common;
@@ -16,7 +16,7 @@ use serde_json::json;
 /// Clients that send identify calls at the same time while the server is killed.
 const WRITERS: usize = 4;
 
-/// Answered calls to wait for before the kill, so it lands in the middle of the load.
+/// Calls that got a 200 to wait for before the kill, so it lands in the middle of the load.
 const ANSWERED_BEFORE_KILL: usize = 200;
 
 /// Upper bound on the calls each client sends, so the test ends even if the kill fails.

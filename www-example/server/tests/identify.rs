@@ -273,7 +273,7 @@ fn repeated_request_id_is_applied_once() {
 }
 
 /// Sends `bodies` as identify calls from one thread and one connection each, released together
-/// by a barrier, and returns the `hgid` of every answer in the order of `bodies`.
+/// by a barrier, and returns the `hgid` of every response in the order of `bodies`.
 fn identify_all_at_once(server: &Server, bodies: Vec<Value>) -> Vec<String> {
     let barrier = Arc::new(Barrier::new(bodies.len()));
     let callers: Vec<_> = bodies

@@ -392,8 +392,8 @@ pub struct RawReply {
 }
 
 /// Sends one HTTP/1.1 request over a new TCP connection with the test credentials, exactly the
-/// given extra headers and body bytes (a `content-length` is added unless `headers` sets the
-/// length or the transfer encoding), and reads the response until the server closes.
+/// given extra headers and the body bytes, and reads the response until the server closes. A
+/// `content-length` is added unless `headers` sets the length or the transfer encoding.
 pub fn raw_request(
     server: &Server,
     method: &str,
@@ -427,7 +427,7 @@ pub fn raw_request(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("send the head");
-    // The server may answer and close before it read the whole body, so a failed write is fine.
+    // The server may respond and close before it read the whole body, so a failed write is fine.
     let _ = stream.write_all(body);
 
     let mut response = Vec::new();
