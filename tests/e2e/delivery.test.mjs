@@ -1,0 +1,660 @@
+// End-to-end tests of the delivery queue: calls made offline, failed with 5xx, 429 or 400, or
+// left behind by a page that went away reach the real herogi-server once each. Faults come from
+// the server's test switches (--test-switches), Playwright's offline mode and routing, and init
+// scripts that make localStorage throw.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import {
+  startServer,
+  launchBrowser,
+  getProfile,
+  watchConsole,
+  root,
+  APP_ID,
+  APP_SECRET,
+  AUTHORIZATION,
+} from "./harness.mjs";
+
+const QUEUE_PREFIX = "herogi:q:";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer(["--test-switches"]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  await setFaults({ count: 0 });
+  await admin("/admin/stats/reset", {});
+});
+
+/** Sends a request to the server's test switches and returns the parsed response body. */
+async function admin(path, body) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { Authorization: AUTHORIZATION, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error(`${path} returned ${response.status}: ${await response.text()}`);
+  }
+  return response.json();
+}
+
+/** Sets the faults and delays of the next identify requests, as POST /admin/faults takes them. */
+function setFaults(plan) {
+  return admin("/admin/faults", plan);
+}
+
+/** Returns the server's identify counters: received, applied, repeated and faulted. */
+function getStats() {
+  return admin("/admin/stats");
+}
+
+/** Polls the server's counters until `done(stats)` holds. A timeout error shows the last ones. */
+async function waitForStats(done, description, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let stats = await getStats();
+  while (!done(stats)) {
+    if (Date.now() > deadline) {
+      const last = JSON.stringify(stats);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}, stats ${last}`);
+    }
+    await delay(100);
+    stats = await getStats();
+  }
+  return stats;
+}
+
+let idCounter = 0;
+
+/** Returns an externalUserId that no other test of this file uses, since they share a server. */
+function uniqueId(name) {
+  idCounter += 1;
+  return `${name}-${idCounter}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Reads from the server's database, read-only, with the sqlite3 command-line tool. */
+function queryDatabase(sql) {
+  const output = execFileSync("sqlite3", ["-readonly", server.dbPath, sql], { encoding: "utf8" });
+  return output.split("\n").filter((line) => line !== "");
+}
+
+/** Returns the hgid of the profile that carries `externalUserId`, or undefined. */
+function hgidOfExternalId(externalUserId) {
+  assert.match(externalUserId, /^[\w-]+$/, "the id must be safe to put in SQL text");
+  const sql = `SELECT hgid FROM profiles WHERE external_user_id = '${externalUserId}'`;
+  return queryDatabase(sql)[0];
+}
+
+/** Returns the request ids that the server applied, in the order it applied them. */
+function appliedRequestIds() {
+  return queryDatabase("SELECT request_id FROM identify_requests ORDER BY rowid");
+}
+
+/**
+ * Records every identify POST that the pages of `context` start: its X-Request-Id, its parsed
+ * body, and the Playwright request, whose response() is null when it failed. A keepalive request
+ * that a page starts as it goes away may be missing, and it also ignores setOffline (seen with
+ * Playwright 1.65 and Chromium 156), so tests count deliveries with the server's counters.
+ */
+function watchIdentify(context) {
+  const posts = [];
+  context.on("request", (request) => {
+    if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/identify") return;
+    posts.push({
+      requestId: request.headers()["x-request-id"],
+      body: JSON.parse(request.postData() ?? "{}"),
+      request,
+    });
+  });
+  return posts;
+}
+
+/** Returns the HTTP status of each recorded request, or "failed" when it got no response. */
+async function statuses(posts) {
+  const responses = await Promise.all(posts.map((post) => post.request.response()));
+  return responses.map((response) => response?.status() ?? "failed");
+}
+
+/** Opens blank.html, which loads herogi.min.js, in a new page of `context`. */
+async function openBlank(context) {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/blank.html`);
+  return page;
+}
+
+/** Calls init with the harness's credentials and this server as apiUrl. */
+function initSdk(page) {
+  return page.evaluate(
+    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
+    [APP_ID, APP_SECRET],
+  );
+}
+
+/** Returns the localStorage keys of the calls that wait for delivery. */
+function queueKeys(page) {
+  return page.evaluate(
+    (prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)),
+    QUEUE_PREFIX,
+  );
+}
+
+/** Waits until the page's queue has `count` stored calls. */
+async function waitForQueueKeys(page, count) {
+  await page.waitForFunction(
+    ([prefix, expected]) =>
+      Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length === expected,
+    [QUEUE_PREFIX, count],
+    { timeout: 20000 },
+  );
+}
+
+/**
+ * Serves blank.html, herogi.min.js and delivery-away.html from disk, so that a page can load in
+ * offline mode as if from the browser's cache. Chromium cannot load a page from the network then.
+ */
+async function servePagesFromDisk(context) {
+  const files = {
+    "/blank.html": join(root, "tests/e2e/pages/blank.html"),
+    "/herogi.min.js": join(root, "dist/herogi.min.js"),
+    "/delivery-away.html": join(root, "tests/e2e/pages/delivery-away.html"),
+  };
+  await context.route(
+    (url) => url.pathname in files,
+    (route) => route.fulfill({ path: files[new URL(route.request().url()).pathname] }),
+  );
+}
+
+/** Groups recorded requests by the value of `field` in their bodies. */
+function requestIdsBy(posts, field) {
+  const groups = new Map();
+  for (const post of posts) {
+    const key = post.body[field];
+    if (!groups.has(key)) groups.set(key, new Set());
+    groups.get(key).add(post.requestId);
+  }
+  return groups;
+}
+
+test("offline calls survive a reload", async () => {
+  const context = await browser.newContext();
+  try {
+    await servePagesFromDisk(context);
+    const posts = watchIdentify(context);
+    const page = await openBlank(context);
+    await initSdk(page);
+
+    await context.setOffline(true);
+    await page.evaluate(() => {
+      const ignore = () => {};
+      herogi.identify({ firstname: "First", city: "Oslo" }).catch(ignore);
+      herogi.identify({ firstname: "Second", lastname: "Lovelace" }).catch(ignore);
+      herogi.identify({ firstname: "Third" }, { plan: "gold" }).catch(ignore);
+    });
+    await waitForQueueKeys(page, 3);
+
+    await page.reload();
+    const messages = watchConsole(page);
+    await initSdk(page);
+    await context.setOffline(false);
+    await waitForStats((stats) => stats.applied >= 3, "three applied calls");
+    await waitForQueueKeys(page, 0);
+
+    const stats = await getStats();
+    assert.equal(stats.applied, 3);
+    assert.equal(stats.faulted, 0);
+    const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
+    const profile = await getProfile(server.url, hgid);
+    assert.equal(profile.firstname, "Third");
+    assert.equal(profile.city, "Oslo");
+    assert.equal(profile.lastname, "Lovelace");
+    assert.equal(profile.customAttributes.plan, "gold");
+
+    const byCall = requestIdsBy(posts, "firstname");
+    assert.deepEqual([...byCall.keys()].sort(), ["First", "Second", "Third"]);
+    const ids = [];
+    for (const [firstname, requestIds] of byCall) {
+      assert.equal(requestIds.size, 1, `${firstname} was sent with ${[...requestIds]}`);
+      ids.push(...requestIds);
+    }
+    assert.equal(new Set(ids).size, 3);
+    for (const id of ids) assert.match(id, /^[0-9a-f-]{36}$/);
+
+    const order = ["First", "Second", "Third"].map((name) => [...byCall.get(name)][0]);
+    const applied = appliedRequestIds().filter((id) => order.includes(id));
+    assert.deepEqual(applied, order);
+    assert.deepEqual(await queueKeys(page), []);
+    assert.deepEqual(messages.errors.filter((text) => !text.includes("Failed to load")), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("two 500s then success", async () => {
+  await setFaults({ status: 500, count: 2 });
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const posts = watchIdentify(context);
+    await initSdk(page);
+
+    const result = await page.evaluate(() => herogi.identify({ firstname: "Patience" }));
+
+    assert.equal(typeof result.hgid, "string");
+    const stats = await getStats();
+    assert.equal(stats.faulted, 2);
+    assert.equal(stats.applied, 1);
+    assert.equal(stats.received, 3);
+    assert.equal(posts.length, 3);
+    assert.deepEqual(await statuses(posts), [500, 500, 200]);
+    assert.equal(new Set(posts.map((post) => post.requestId)).size, 1);
+    assert.ok(posts[0].requestId);
+    const profile = await getProfile(server.url, result.hgid);
+    assert.equal(profile.firstname, "Patience");
+    assert.deepEqual(await queueKeys(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("429 waits for Retry-After", async () => {
+  await setFaults({ status: 429, count: 1, retryAfter: "2" });
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const posts = watchIdentify(context);
+    await initSdk(page);
+
+    const result = await page.evaluate(() => herogi.identify({ firstname: "Tarry" }));
+
+    assert.equal(posts.length, 2);
+    assert.deepEqual(await statuses(posts), [429, 200]);
+    assert.equal(posts[1].requestId, posts[0].requestId);
+    // startTime is the browser's clock, in milliseconds since the epoch.
+    const [first, second] = posts.map((post) => post.request.timing().startTime);
+    assert.ok(second - first >= 1900, `retried ${second - first} ms after the 429`);
+    const stats = await getStats();
+    assert.equal(stats.faulted, 1);
+    assert.equal(stats.applied, 1);
+    const profile = await getProfile(server.url, result.hgid);
+    assert.equal(profile.firstname, "Tarry");
+  } finally {
+    await context.close();
+  }
+});
+
+test("400 is final and reported", async () => {
+  await setFaults({ status: 400, count: 1 });
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    const posts = watchIdentify(context);
+    await initSdk(page);
+
+    const outcome = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const seen = {};
+          const callback = (ok, error) => {
+            seen.callback = { ok, code: error?.code, status: error?.status };
+          };
+          herogi.identify({ firstname: "Rejected" }, null, null, callback).then(
+            () => resolve({ ...seen, promise: "fulfilled" }),
+            (error) => resolve({ ...seen, promise: error.code, status: error.status }),
+          );
+        }),
+    );
+
+    assert.deepEqual(outcome.callback, { ok: false, code: "HTTP_ERROR", status: 400 });
+    assert.equal(outcome.promise, "HTTP_ERROR");
+    assert.equal(outcome.status, 400);
+    assert.deepEqual(await queueKeys(page), []);
+
+    // Calls go out in order, so once a later call has succeeded, a retry of the rejected one
+    // would have been seen before it.
+    await page.evaluate(() => herogi.identify({ firstname: "Accepted" }));
+    assert.deepEqual(posts.map((post) => post.body.firstname), ["Rejected", "Accepted"]);
+    assert.deepEqual(await statuses(posts), [400, 200]);
+    const stats = await getStats();
+    assert.equal(stats.received, 2);
+    assert.equal(stats.faulted, 1);
+    assert.equal(stats.applied, 1);
+    assert.deepEqual(await queueKeys(page), []);
+    assert.deepEqual(messages.errors.filter((text) => !text.includes("400")), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("call then navigation arrives", async () => {
+  const user = uniqueId("leaver");
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+
+    await page.evaluate((id) => {
+      herogi.identify(id, { firstname: "Leaving" }).catch(() => {});
+    }, user);
+    await page.goto(`${server.url}/delivery-away.html`);
+
+    await waitForStats((stats) => stats.applied >= 1, "the call to be applied");
+    const hgid = hgidOfExternalId(user);
+    assert.ok(hgid, `no profile has externalUserId ${user}`);
+    const profile = await getProfile(server.url, hgid);
+    assert.equal(profile.firstname, "Leaving");
+    const stats = await getStats();
+    assert.equal(stats.applied, 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test("delayed call outlives its page", async () => {
+  await setFaults({ count: 1, delayMs: 3000 });
+  const user = uniqueId("closer");
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+
+    await page.evaluate((id) => {
+      herogi.identify(id, { firstname: "Closing" }).catch(() => {});
+    }, user);
+    // The server counts a request before its delay, so the page closes with it in flight.
+    await waitForStats((stats) => stats.received >= 1, "the request to reach the server");
+    await page.close();
+
+    await waitForStats((stats) => stats.applied >= 1, "the delayed call to be applied");
+    const profile = await getProfile(server.url, hgidOfExternalId(user));
+    assert.equal(profile.firstname, "Closing");
+
+    // The page went away before the response, so the call is still stored. The next page sends
+    // it again with the same request id, and the server does not apply it twice.
+    const next = await openBlank(context);
+    const posts = watchIdentify(context);
+    await initSdk(next);
+    await waitForQueueKeys(next, 0);
+    const stats = await getStats();
+    assert.equal(stats.applied, 1);
+    assert.equal(stats.repeated, posts.length);
+  } finally {
+    await context.close();
+  }
+});
+
+test("stale hgid recovers in the queue", async () => {
+  const stale = randomUUID();
+  assert.equal(await getProfile(server.url, stale), null);
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript((hgid) => {
+      if (location.pathname === "/blank.html") localStorage.setItem("herogi:hgid", hgid);
+    }, stale);
+    const page = await openBlank(context);
+    const posts = watchIdentify(context);
+    await initSdk(page);
+
+    const result = await page.evaluate(() => herogi.identify({ firstname: "Stale" }));
+
+    assert.notEqual(result.hgid, stale);
+    assert.equal(await page.evaluate(() => localStorage.getItem("herogi:hgid")), result.hgid);
+    assert.deepEqual(await statuses(posts), [404, 200]);
+    assert.equal(posts[0].body.hgid, stale);
+    assert.equal("hgid" in posts[1].body, false);
+    assert.equal(posts[1].requestId, posts[0].requestId);
+    const stats = await getStats();
+    assert.equal(stats.received, 2);
+    assert.equal(stats.applied, 1);
+    const profile = await getProfile(server.url, result.hgid);
+    assert.equal(profile.firstname, "Stale");
+    assert.deepEqual(await queueKeys(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("full storage with 200 offline calls", async () => {
+  const context = await browser.newContext();
+  try {
+    // Models a nearly full localStorage: writes succeed until the stored text reaches 4000
+    // characters, and then setItem throws QuotaExceededError as browsers do.
+    await context.addInitScript(() => {
+      const budget = 4000;
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key, value) {
+        let used = 0;
+        for (let index = 0; index < this.length; index += 1) {
+          const name = this.key(index);
+          if (name !== key) used += name.length + this.getItem(name).length;
+        }
+        if (used + String(key).length + String(value).length > budget) {
+          throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+        }
+        return setItem.call(this, key, value);
+      };
+      window.pageProblems = [];
+      window.addEventListener("error", (event) => window.pageProblems.push(event.message));
+      window.addEventListener("unhandledrejection", (event) =>
+        window.pageProblems.push(`unhandled rejection: ${event.reason?.code ?? event.reason}`),
+      );
+    });
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    await initSdk(page);
+    await context.setOffline(true);
+
+    await page.evaluate(() => {
+      window.outcomes = [];
+      for (let index = 0; index < 200; index += 1) {
+        herogi.identify({ firstname: `Caller ${index}` }, { score: index }).then(
+          () => window.outcomes.push("fulfilled"),
+          (error) => window.outcomes.push(error.code),
+        );
+      }
+    });
+    await page.waitForTimeout(500);
+    assert.ok((await queueKeys(page)).length > 0, "no call fit in localStorage before it was full");
+
+    await context.setOffline(false);
+    await page.waitForFunction(() => window.outcomes.length === 200, null, { timeout: 30000 });
+
+    const outcomes = await page.evaluate(() => window.outcomes);
+    const rejected = outcomes.filter((outcome) => outcome !== "fulfilled");
+    assert.deepEqual(rejected, [], "calls for one visitor are merged, so none is dropped");
+    const stats = await getStats();
+    assert.ok(stats.received <= 100, `${stats.received} requests for a queue of at most 100`);
+    assert.ok(stats.applied >= 1);
+    const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
+    const profile = await getProfile(server.url, hgid);
+    assert.equal(profile.firstname, "Caller 199");
+    assert.equal(profile.customAttributes.score, 199);
+
+    assert.deepEqual(await page.evaluate(() => window.pageProblems), []);
+    const queueWarnings = messages.warnings.filter((text) => text.includes("queue"));
+    assert.equal(queueWarnings.length, 1, messages.warnings.join("\n"));
+    const storageWarnings = messages.warnings.filter((text) => text.includes("localStorage"));
+    assert.equal(storageWarnings.length, 1, messages.warnings.join("\n"));
+    const quotaErrors = messages.all.filter((text) => text.includes("QuotaExceeded"));
+    assert.deepEqual(quotaErrors, []);
+    assert.deepEqual(await queueKeys(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+/**
+ * Returns identify arguments whose body, about 38 KiB, is near the largest the SDK sends. Each
+ * free-text field has 255 characters of 4 bytes in UTF-8. The 8180 quotation marks of
+ * customAttributes take 16 KiB as JSON text and 32 KiB once escaped again into the body. The SDK
+ * drops larger customAttributes, and the server rejects longer customAttributes text.
+ */
+function largeCall(tag) {
+  const wide = "\u{1F600}".repeat(255 - tag.length - 1);
+  return {
+    userAttributes: {
+      firstname: `${tag} ${wide}`,
+      lastname: wide,
+      city: wide,
+      facebookId: wide,
+      twitterId: wide,
+      lineId: wide,
+    },
+    customAttributes: { plan: '"'.repeat(8180) },
+  };
+}
+
+test("largest call queued at unload", async () => {
+  const user = uniqueId("large");
+  const call = largeCall("Large");
+  // The first call is delayed on the server, so the large one is still queued behind it when
+  // the page goes away, and pagehide sends nothing while a request is in flight.
+  await setFaults({ count: 1, delayMs: 3000 });
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+
+    await page.evaluate(
+      ([id, { userAttributes, customAttributes }]) => {
+        herogi.identify(id, { firstname: "Small" }).catch(() => {});
+        herogi.identify(id, userAttributes, customAttributes).catch(() => {});
+      },
+      [user, call],
+    );
+    await waitForStats((stats) => stats.received >= 1, "the first request to reach the server");
+    await page.goto(`${server.url}/delivery-away.html`);
+    await waitForStats((stats) => stats.applied >= 1, "the first call to be applied");
+    assert.ok(hgidOfExternalId(user), `no profile has externalUserId ${user}`);
+
+    const next = await openBlank(context);
+    const posts = watchIdentify(context);
+    await initSdk(next);
+    await waitForQueueKeys(next, 0);
+    await waitForStats((stats) => stats.applied >= 2, "the large call to be applied");
+
+    const large = posts.find((post) => post.body.lastname === call.userAttributes.lastname);
+    assert.ok(large, "the next page did not send the large call");
+    const bodyBytes = Buffer.byteLength(large.request.postData());
+    assert.ok(bodyBytes > 36 * 1024, `the large body has only ${bodyBytes} bytes`);
+    const profile = await getProfile(server.url, hgidOfExternalId(user));
+    assert.equal(profile.firstname, call.userAttributes.firstname);
+    assert.equal(profile.customAttributes.plan, call.customAttributes.plan);
+    const stats = await getStats();
+    assert.equal(stats.applied, 2);
+  } finally {
+    await context.close();
+  }
+});
+
+test(
+  "merged large calls at unload",
+  {
+    todo:
+      "merging joins the customAttributes texts with their duplicate keys, so the merged call " +
+      "is larger than 64 KiB and the server rejects it with 413, a final failure",
+  },
+  async () => {
+    // Eleven large calls of about 22 KiB fill the 256 KiB byte bound of the queue, so the
+    // twelfth makes the SDK merge the oldest calls for this visitor. The merged call is at the
+    // head of the queue when the page goes away, and the next page must deliver it.
+    const user = uniqueId("merged");
+    const calls = Array.from({ length: 12 }, (_, index) => largeCall(`Call${index}`));
+    const context = await browser.newContext();
+    try {
+      await servePagesFromDisk(context);
+      const page = await openBlank(context);
+      const messages = watchConsole(page);
+      await initSdk(page);
+      await context.setOffline(true);
+
+      await page.evaluate(
+        ([id, calls]) => {
+          window.outcomes = [];
+          for (const { userAttributes, customAttributes } of calls) {
+            herogi.identify(id, userAttributes, customAttributes).then(
+              () => window.outcomes.push("fulfilled"),
+              (error) => window.outcomes.push(error.code),
+            );
+          }
+        },
+        [user, calls],
+      );
+      const stored = await queueKeys(page);
+      assert.ok(stored.length < calls.length, `${stored.length} calls are stored, none merged`);
+      const queueWarnings = messages.warnings.filter((text) => text.includes("queue"));
+      assert.equal(queueWarnings.length, 1, messages.warnings.join("\n"));
+      assert.deepEqual(await page.evaluate(() => window.outcomes), []);
+
+      await page.goto(`${server.url}/delivery-away.html`);
+      await context.setOffline(false);
+      const next = await openBlank(context);
+      const posts = watchIdentify(context);
+      await initSdk(next);
+      await waitForQueueKeys(next, 0);
+
+      const hgid = hgidOfExternalId(user);
+      assert.ok(hgid, `no profile has externalUserId ${user}`);
+      const profile = await getProfile(server.url, hgid);
+      assert.equal(profile.firstname, calls.at(-1).userAttributes.firstname);
+      const bodySizes = posts.map((post) => Buffer.byteLength(post.request.postData()));
+      const failed = (await statuses(posts)).filter((status) => status !== 200);
+      assert.deepEqual(failed, [], `a queued call was rejected; bodies of ${bodySizes} bytes`);
+    } finally {
+      await context.close();
+    }
+  },
+);
+
+test(
+  "byte bound drops no more than needed",
+  {
+    todo:
+      "merging does not shrink calls whose customAttributes repeat a key, so the SDK merges " +
+      "every queued call into one and then drops that one: 15 of 16 calls reject with QUEUE_FULL",
+  },
+  async () => {
+    // Each call stores about 16 KiB, so fifteen fit in the 256 KiB bound and the sixteenth
+    // needs room. Merging two calls for one visitor, later values winning, makes that room.
+    const context = await browser.newContext();
+    try {
+      const page = await openBlank(context);
+      await initSdk(page);
+      await context.setOffline(true);
+
+      await page.evaluate(() => {
+        window.outcomes = [];
+        for (let index = 0; index < 16; index += 1) {
+          herogi.identify({ firstname: `Bulky ${index}` }, { plan: '"'.repeat(8180) }).then(
+            () => window.outcomes.push("fulfilled"),
+            (error) => window.outcomes.push(error.code),
+          );
+        }
+      });
+      await context.setOffline(false);
+      await page.waitForFunction(() => window.outcomes.length === 16, null, { timeout: 30000 });
+
+      const outcomes = await page.evaluate(() => window.outcomes);
+      const dropped = outcomes.filter((outcome) => outcome === "QUEUE_FULL");
+      assert.ok(dropped.length <= 1, `${dropped.length} of 16 calls were dropped`);
+      const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
+      const profile = await getProfile(server.url, hgid);
+      assert.equal(profile.firstname, "Bulky 15");
+    } finally {
+      await context.close();
+    }
+  },
+);
