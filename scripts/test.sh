@@ -20,7 +20,7 @@ step "native tests: SDK core and local server"
 cargo test --workspace --quiet
 
 step "browser tests of the wasm glue (headless Chromium)"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --lib --target wasm32-unknown-unknown --quiet
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --lib --target wasm32-unknown-unknown
 
 step "release build"
 npm run --silent build
