@@ -39,14 +39,27 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
 // The scripts. The wasm is inlined with esbuild's binary loader, so each is one file.
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
+// wasm-bindgen copies js/errors.js into pkg/snippets/ for the core's import of `makeError`;
+// resolving that copy to js/errors.js keeps one set of error classes, so `instanceof` works.
+const oneErrorModule = {
+  name: "one-error-module",
+  setup(build) {
+    build.onResolve({ filter: /snippets\/.*\/js\/errors\.js$/ }, () => ({
+      path: join(root, "js/errors.js"),
+    }));
+  },
+};
+
+const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const common = {
   bundle: true,
   minify: true,
   target: "es2020",
   loader: { ".wasm": "binary" },
   // wasm-bindgen's loader mentions import.meta.url only for a path it is never given here.
-  define: { "import.meta.url": '""' },
+  define: { "import.meta.url": '""', __HEROGI_VERSION__: JSON.stringify(version) },
   logLevel: "warning",
+  plugins: [oneErrorModule],
   legalComments: "none",
 };
 await esbuild.build({

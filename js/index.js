@@ -1,32 +1,60 @@
 // The SDK's public functions. They load the wasm core once, keep the calls made before it is
 // ready, and hand each call's arguments to the core as they came: argument shifting and every
 // rule live in Rust. No function here throws into the page.
-import loadCore, { coreIdentify, coreInit } from "../pkg/herogi.js";
+import loadCore, { coreGetHgid, coreIdentify, coreInit, coreReset } from "../pkg/herogi.js";
 import wasmBytes from "../pkg/herogi_bg.wasm";
+import { EnvironmentError, HerogiError, makeError } from "./errors.js";
+
+export {
+  ConfigError,
+  EnvironmentError,
+  HerogiError,
+  HttpError,
+  InvalidArgumentError,
+  NetworkError,
+  QueueFullError,
+} from "./errors.js";
+
+/** The SDK's version. */
+export const version = __HEROGI_VERSION__;
 
 /** Calls made before the core is ready: [name, args, resolve, reject]. */
 const waiting = [];
 let loading = null;
 let loaded = false;
 let loadError = null;
+let configured = false;
+const readyWaiters = [];
+
+/** Only a page has what the SDK needs; under server-side rendering every call fails at once. */
+const inBrowser = typeof window !== "undefined" && typeof document !== "undefined";
 
 function load() {
   if (!loading) {
     loading = loadCore({ module_or_path: wasmBytes }).then(
       () => {
         loaded = true;
-        waiting.splice(0).forEach((call) => settle(call, run(call[0], call[1])));
+        waiting.splice(0).forEach(replayWaiting);
       },
       (cause) => {
-        loadError = cause;
-        console.error("herogi: the SDK could not start its WebAssembly core:", cause);
-        waiting.splice(0).forEach((call) => settle(call, run(call[0], call[1])));
+        loadError = makeError(
+          "LOAD_FAILED",
+          "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
+            "script-src needs 'wasm-unsafe-eval'",
+          undefined,
+          undefined,
+          cause,
+        );
+        console.error("herogi: " + loadError.message, cause);
+        waiting.splice(0).forEach(replayWaiting);
+        readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
       },
     );
   }
 }
 
-function settle(call, result) {
+function replayWaiting(call) {
+  const result = run(call[0], call[1]);
   if (call[2]) result.then(call[2], call[3]);
 }
 
@@ -34,53 +62,53 @@ function hasCallback(args) {
   return args.some((arg) => typeof arg === "function");
 }
 
-function herogiError(code, message, cause) {
-  const error = new Error(message, { cause });
-  error.name = "HerogiError";
-  error.code = code;
-  return error;
+/** Rejects a call, telling its callback too, without an unhandled rejection when it has one. */
+function fail(args, error) {
+  const result = Promise.reject(error);
+  const callback = args.find((arg) => typeof arg === "function");
+  if (callback) {
+    result.catch(() => {});
+    try {
+      callback(false, error);
+    } catch (ignored) {
+      // A throwing callback is the page's own bug; it must not break the SDK.
+    }
+  }
+  return result;
 }
 
 /** Runs a call on the loaded core; a failure of the core itself becomes a rejected Promise. */
 function run(name, args) {
-  let result;
+  if (loadError) return fail(args, loadError);
   try {
-    if (loadError) {
-      throw herogiError(
-        "LOAD_FAILED",
-        "herogi could not start its WebAssembly core; a Content-Security-Policy needs " +
-          "'wasm-unsafe-eval' in script-src",
-        loadError,
-      );
-    }
     if (name === "init") {
-      coreInit(args);
+      configured = coreInit(args) || configured;
+      if (configured) readyWaiters.splice(0).forEach((waiter) => waiter[0]());
+      return Promise.resolve();
+    }
+    if (name === "reset") {
+      coreReset();
       return Promise.resolve();
     }
     return coreIdentify(args);
   } catch (thrown) {
     const error =
-      thrown && thrown.code ? thrown : herogiError("INTERNAL_ERROR", String(thrown), thrown);
-    result = Promise.reject(error);
-    const callback = args.find((arg) => typeof arg === "function");
-    if (callback) {
-      result.catch(() => {});
-      try {
-        callback(false, error);
-      } catch (ignored) {
-        // A throwing callback is the page's own bug; it must not break the SDK.
-      }
-    }
-    return result;
+      thrown instanceof HerogiError
+        ? thrown
+        : makeError("INTERNAL_ERROR", String(thrown), undefined, undefined, thrown);
+    return fail(args, error);
   }
 }
 
 function call(name, args) {
+  if (!inBrowser) {
+    return fail(args, new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
+  }
   if (loaded || loadError) return run(name, args);
   load();
   const entry = [name, args];
   const promise = new Promise((resolve, reject) => entry.push(resolve, reject));
-  if (name === "init" || hasCallback(args)) promise.catch(() => {});
+  if (name !== "identify" || hasCallback(args)) promise.catch(() => {});
   waiting.push(entry);
   return promise;
 }
@@ -90,7 +118,7 @@ function call(name, args) {
  * `init({ appId, appSecret, apiUrl }, { locationSubscribe })`.
  */
 export function init(...args) {
-  call("init", args);
+  call("init", args).catch(() => {});
 }
 
 /**
@@ -101,18 +129,48 @@ export function identify(...args) {
   return call("identify", args);
 }
 
-/** Replays the calls that the inline snippet's stub queued before this script arrived. */
-export function replay(queue) {
-  for (const [name, args, resolve, reject, promise] of queue) {
-    const method = name === "init" ? init : name === "identify" ? identify : null;
-    if (!method) continue;
-    const list = Array.prototype.slice.call(args);
-    if (promise && hasCallback(list)) promise.catch(() => {});
-    const result = method(...list);
-    if (resolve && result) result.then(resolve, reject);
+/**
+ * Forgets the visitor, for a logout on a shared computer: the next call starts a new visitor
+ * with a new hgid. Calls made before it are still sent, for the old visitor.
+ */
+export function reset() {
+  call("reset", []).catch(() => {});
+}
+
+/** Returns the visitor's hgid, or null before the SDK is ready or has one. */
+export function getHgid() {
+  try {
+    return loaded ? coreGetHgid() ?? null : null;
+  } catch (ignored) {
+    return null;
   }
 }
 
-if (typeof window !== "undefined") load();
+/** Returns a Promise that resolves once the core is loaded and `init` has succeeded. */
+export function ready(callback) {
+  const promise = new Promise((resolve, reject) => {
+    if (!inBrowser) reject(new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
+    else if (loadError) reject(loadError);
+    else if (loaded && configured) resolve();
+    else readyWaiters.push([resolve, reject]);
+  });
+  if (typeof callback === "function") {
+    promise.then(() => callback(true), (error) => callback(false, error));
+  }
+  return promise;
+}
 
-export default { init, identify };
+/** Replays the calls that the inline snippet's stub queued before this script arrived. */
+export function replay(queue) {
+  const methods = { init, identify, reset, ready };
+  for (const [name, args, resolve, reject, promise] of queue) {
+    const method = methods[name];
+    if (!method) continue;
+    const list = Array.prototype.slice.call(args);
+    if (promise && (name !== "identify" || hasCallback(list))) promise.catch(() => {});
+    const result = method(...list);
+    if (resolve) Promise.resolve(result).then(resolve, reject);
+  }
+}
+
+export default { init, identify, reset, getHgid, ready, version };

@@ -10,9 +10,13 @@ use crate::json;
 use crate::value::Value;
 
 /// Maximum size of the `customAttributes` JSON text once escaped into the body, in bytes. Larger
-/// ones are dropped so that a body stays under the 64 KiB that browsers allow a keepalive
-/// request: the other fields add at most about 14 KiB (255 characters each).
-pub const MAX_CUSTOM_ATTRIBUTES_BYTES: usize = 32 * 1024;
+/// ones are dropped. The local server refuses larger ones too.
+pub const MAX_CUSTOM_ATTRIBUTES_BYTES: usize = 96 * 1024;
+
+/// Maximum size of an identify body, in bytes: the custom attributes at their maximum and every
+/// other field at its maximum (255 characters, each escaped to at most 6 bytes) fit under it.
+/// The local server answers 413 above it.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
 /// The argument a dropped value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +99,13 @@ impl Identify {
         }
     }
 
+    /// Returns whether the custom attributes are within [`MAX_CUSTOM_ATTRIBUTES_BYTES`], as a
+    /// merge of queued calls must keep them.
+    pub fn within_limits(&self) -> bool {
+        self.get(Field::CustomAttributes)
+            .is_none_or(|text| escaped_len(text) <= MAX_CUSTOM_ATTRIBUTES_BYTES)
+    }
+
     /// Writes the JSON body, with `hgid` first when given.
     pub fn body(&self, hgid: Option<&str>) -> String {
         let mut out = String::from("{");
@@ -143,7 +154,7 @@ impl Identify {
                 ["holds ", kind, " at ", &path, ", which JSON cannot hold"].concat()
             }
             Ok(()) if escaped_len(&text) > MAX_CUSTOM_ATTRIBUTES_BYTES => {
-                "is larger than 32 KiB as JSON".to_string()
+                "is larger than 96 KiB as JSON".to_string()
             }
             Ok(()) if text == "{}" => return,
             Ok(()) => {

@@ -34,6 +34,9 @@ pub struct Entry {
     pub tab: String,
     /// The call's externalId and fields; `dropped` is not stored.
     pub request: Identify,
+    /// The hgid fixed for a call made before `reset` (`Some(None)`: no hgid): it is sent with
+    /// that one, and its answer does not change the stored identity.
+    pub detached: Option<Option<String>>,
 }
 
 /// What [`make_room`] did.
@@ -104,6 +107,11 @@ impl Entry {
             .map(|(field, value)| [field.name(), "=", value].concat())
             .collect();
         lines.extend(fields.iter().map(String::as_str));
+        let detached = self
+            .detached
+            .as_ref()
+            .map(|hgid| ["@", hgid.as_deref().unwrap_or("")].concat());
+        lines.extend(detached.as_deref());
         lines.join("\n")
     }
 
@@ -125,7 +133,12 @@ impl Entry {
             external_id,
             ..Identify::default()
         };
+        let mut detached = None;
         for line in lines {
+            if let Some(hgid) = line.strip_prefix('@') {
+                detached = Some((!hgid.is_empty()).then(|| String::from(hgid)));
+                continue;
+            }
             let (name, value) = line.split_once('=')?;
             request.set(Field::from_name(name)?, value.into());
         }
@@ -134,6 +147,7 @@ impl Entry {
             order,
             tab,
             request,
+            detached,
         })
     }
 
@@ -142,9 +156,10 @@ impl Entry {
         self.encode().len()
     }
 
-    /// Returns whether both calls are for the same visitor: the same externalId, or none.
+    /// Returns whether both calls are for the same visitor: the same externalId, or none, on
+    /// the same side of a `reset`.
     pub fn same_visitor(&self, other: &Entry) -> bool {
-        self.request.external_id == other.request.external_id
+        self.request.external_id == other.request.external_id && self.detached == other.detached
     }
 
     /// Merges a later call for the same visitor into this one: the later values win, custom
@@ -162,23 +177,68 @@ impl Entry {
     }
 }
 
-/// Joins two JSON object texts; where both have a key, the later one wins when parsed, as JSON
-/// parsers keep the last of duplicate keys.
+/// Merges two JSON object texts written by the SDK's JSON writer: members of the later object
+/// replace those with the same key, the others are kept in order.
 fn merge_objects(earlier: &str, later: &str) -> String {
-    let inner = |text: &str| {
-        let text = text.trim();
-        String::from(
-            text.get(1..text.len().saturating_sub(1))
-                .unwrap_or("")
-                .trim(),
-        )
-    };
-    let (first, second) = (inner(earlier), inner(later));
-    match (first.is_empty(), second.is_empty()) {
-        (true, _) => ["{", &second, "}"].concat(),
-        (_, true) => ["{", &first, "}"].concat(),
-        _ => ["{", &first, ",", &second, "}"].concat(),
+    let mut members = object_members(earlier);
+    for (key, member) in object_members(later) {
+        match members.iter_mut().find(|(existing, _)| *existing == key) {
+            Some(slot) => slot.1 = member,
+            None => members.push((key, member)),
+        }
     }
+    let joined: Vec<&str> = members.iter().map(|(_, member)| *member).collect();
+    ["{", &joined.join(","), "}"].concat()
+}
+
+/// Splits a JSON object text into its members (`"key":value`), each with its key's literal.
+fn object_members(text: &str) -> Vec<(&str, &str)> {
+    let inner = text.trim();
+    let inner = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
+    let mut members = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0);
+    for (index, byte) in inner.bytes().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                members.push(&inner[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    members.push(&inner[start..]);
+    members
+        .into_iter()
+        .map(str::trim)
+        .filter(|member| !member.is_empty())
+        .map(|member| (member_key(member), member))
+        .collect()
+}
+
+/// Returns the key literal of a member, the text up to the colon after the key's closing quote.
+fn member_key(member: &str) -> &str {
+    let mut escaped = false;
+    for (index, byte) in member.bytes().enumerate().skip(1) {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return &member[..=index],
+            _ => {}
+        }
+    }
+    member
 }
 
 /// Makes room for `incoming` in `queue` (sorted in call order) so that the queue with it stays
@@ -195,16 +255,21 @@ pub fn make_room(queue: &mut Vec<Entry>, incoming: &Entry, busy: Option<&str>) -
     let mut index = 0;
     while !fits(queue) && index + 1 < queue.len() {
         let movable = |entry: &Entry| Some(entry.id.as_str()) != busy;
-        if queue[index].same_visitor(&queue[index + 1])
+        let mergeable = queue[index].same_visitor(&queue[index + 1])
             && movable(&queue[index])
-            && movable(&queue[index + 1])
-        {
-            let later = queue.remove(index + 1);
-            let absorbed = core::mem::take(&mut queue[index].id);
-            queue[index].absorb(later);
-            room.merged.push((absorbed, queue[index].id.clone()));
-        } else {
-            index += 1;
+            && movable(&queue[index + 1]);
+        let merged = mergeable.then(|| {
+            let mut merged = queue[index].clone();
+            merged.absorb(queue[index + 1].clone());
+            merged
+        });
+        match merged.filter(|merged| merged.request.within_limits()) {
+            Some(merged) => {
+                queue.remove(index + 1);
+                let absorbed = core::mem::replace(&mut queue[index], merged).id;
+                room.merged.push((absorbed, queue[index].id.clone()));
+            }
+            None => index += 1,
         }
     }
 
@@ -223,6 +288,7 @@ pub fn make_room(queue: &mut Vec<Entry>, incoming: &Entry, busy: Option<&str>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payload::MAX_CUSTOM_ATTRIBUTES_BYTES;
 
     fn entry(id: &str, external_id: Option<&str>, fields: &[(Field, &str)]) -> Entry {
         let mut request = Identify {
@@ -237,6 +303,7 @@ mod tests {
             order: ["o-", id].concat(),
             tab: "tab".into(),
             request,
+            detached: None,
         }
     }
 
@@ -276,6 +343,14 @@ mod tests {
 
         let anonymous = entry("id-2", None, &[]);
         assert_eq!(Entry::decode(&anonymous.encode()), Some(anonymous));
+
+        for detached in [Some(None), Some(Some("h-old".to_string()))] {
+            let before_reset = Entry {
+                detached,
+                ..entry("id-3", None, &[(Field::City, "Oslo")])
+            };
+            assert_eq!(Entry::decode(&before_reset.encode()), Some(before_reset));
+        }
     }
 
     #[test]
@@ -322,6 +397,50 @@ mod tests {
     }
 
     #[test]
+    fn absorb_replaces_repeated_custom_keys() {
+        let mut first = entry(
+            "1",
+            None,
+            &[(Field::CustomAttributes, r#"{"a":"x,y","b":{"c":[1,2]}}"#)],
+        );
+        let second = entry(
+            "2",
+            None,
+            &[(
+                Field::CustomAttributes,
+                r#"{"b":{"c":[3]},"q\"k":"}","a":"z"}"#,
+            )],
+        );
+        first.absorb(second);
+        assert_eq!(
+            first.request.get(Field::CustomAttributes),
+            Some(r#"{"a":"z","b":{"c":[3]},"q\"k":"}"}"#)
+        );
+    }
+
+    #[test]
+    fn merge_that_would_break_limits_is_skipped() {
+        let half = format!(
+            r#"{{"{}":"{}"}}"#,
+            "k1",
+            "x".repeat(MAX_CUSTOM_ATTRIBUTES_BYTES / 2)
+        );
+        let other = format!(
+            r#"{{"{}":"{}"}}"#,
+            "k2",
+            "x".repeat(MAX_CUSTOM_ATTRIBUTES_BYTES / 2)
+        );
+        let mut queue = vec![
+            entry("1", None, &[(Field::CustomAttributes, &half)]),
+            entry("2", None, &[(Field::CustomAttributes, &other)]),
+        ];
+        queue.extend((3..=MAX_ENTRIES).map(|i| entry(&i.to_string(), Some(&i.to_string()), &[])));
+        let room = make_room(&mut queue, &entry("new", None, &[]), None);
+        assert!(room.merged.is_empty());
+        assert_eq!(room.dropped, vec!["1".to_string()]);
+    }
+
+    #[test]
     fn full_queue_merges_before_dropping() {
         let mut queue: Vec<Entry> = (0..MAX_ENTRIES)
             .map(|i| entry(&i.to_string(), None, &[(Field::City, "c")]))
@@ -331,6 +450,17 @@ mod tests {
         assert_eq!(queue.len(), MAX_ENTRIES - 1);
         assert_eq!(room.merged, vec![("0".to_string(), "1".to_string())]);
         assert!(room.dropped.is_empty());
+    }
+
+    #[test]
+    fn calls_across_a_reset_are_not_merged() {
+        let before = Entry {
+            detached: Some(Some("h1".into())),
+            ..entry("1", None, &[])
+        };
+        let after = entry("2", None, &[]);
+        assert!(!before.same_visitor(&after));
+        assert!(before.same_visitor(&before.clone()));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use herogi::args::shift;
 use herogi::fields::Field;
-use herogi::payload::{Dropped, Identify, Section, MAX_CUSTOM_ATTRIBUTES_BYTES};
+use herogi::payload::{Dropped, Identify, Section, MAX_BODY_BYTES, MAX_CUSTOM_ATTRIBUTES_BYTES};
 use herogi::value::{Number, Value};
 
 fn object(entries: &[(&str, Value)]) -> Value {
@@ -542,17 +542,17 @@ fn custom_of_size(bytes: usize) -> Value {
 
 #[test]
 fn custom_attributes_size_limit() {
-    assert_eq!(MAX_CUSTOM_ATTRIBUTES_BYTES, 32 * 1024);
+    assert_eq!(MAX_CUSTOM_ATTRIBUTES_BYTES, 96 * 1024);
 
-    let at_limit = identify(&[object(&[]), custom_of_size(32 * 1024)]);
+    let at_limit = identify(&[object(&[]), custom_of_size(96 * 1024)]);
     let kept_len = at_limit.get(Field::CustomAttributes).map(str::len);
     // Escaping adds the two outer quotes and a backslash before each of the four inner quotes.
-    assert_eq!(kept_len, Some(32 * 1024 - 6));
+    assert_eq!(kept_len, Some(96 * 1024 - 6));
     assert_eq!(at_limit.dropped, vec![]);
 
     let over_limit = identify(&[
         object(&[("city", text("Oslo"))]),
-        custom_of_size(32 * 1024 + 1),
+        custom_of_size(96 * 1024 + 1),
     ]);
     assert_eq!(over_limit.get(Field::CustomAttributes), None);
     assert_eq!(over_limit.get(Field::City), Some("Oslo"));
@@ -560,22 +560,33 @@ fn custom_attributes_size_limit() {
     assert_eq!(over_limit.dropped[0].section, Section::CustomAttributes);
     assert_eq!(over_limit.dropped[0].field, "customAttributes");
     assert!(
-        over_limit.dropped[0].reason.contains("32 KiB"),
+        over_limit.dropped[0].reason.contains("96 KiB"),
         "{}",
         over_limit.dropped[0].reason
     );
 }
 
 #[test]
-
-fn custom_attributes_body_within_64_kib() {
+fn largest_body_within_limit() {
     // Each quote is 2 bytes in the customAttributes text and 4 bytes once that text is a
-    // string in the body, so the largest accepted customAttributes nearly doubles.
-    let quotes = "\"".repeat((MAX_CUSTOM_ATTRIBUTES_BYTES - r#"{"k":""}"#.len()) / 2);
+    // string in the body, which is the size the limit counts.
+    let quotes = "\"".repeat((MAX_CUSTOM_ATTRIBUTES_BYTES - r#""{\"k\":\"\"}""#.len()) / 4);
     let custom = object(&[("k", Value::String(quotes))]);
-    let request = identify(&[text("user-42"), object(&[]), custom]);
+    // Every text field at its maximum, of quotes, which the body escapes.
+    let long = "\"".repeat(255);
+    let fields = [
+        "firstname",
+        "lastname",
+        "city",
+        "facebookId",
+        "twitterId",
+        "lineId",
+    ];
+    let attributes = object(&fields.map(|name| (name, text(&long))));
+    let request = identify(&[text(&long), attributes, custom]);
+    assert_eq!(request.dropped, vec![]);
     let body = request.body(Some("hg-1"));
-    assert!(body.len() <= 64 * 1024, "body is {} bytes", body.len());
+    assert!(body.len() <= MAX_BODY_BYTES, "body is {} bytes", body.len());
 }
 
 #[test]

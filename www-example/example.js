@@ -12,7 +12,10 @@ window.herogi = window.herogi || (function (queue) {
       return promise;
     };
   }
-  return { q: queue, init: stub("init"), identify: stub("identify") };
+  return {
+    q: queue, init: stub("init"), identify: stub("identify"), reset: stub("reset"),
+    ready: stub("ready"), getHgid: function () { return null; }
+  };
 })([]);
 
 // The example page: init with the local server's demo credentials, identify on submit, and

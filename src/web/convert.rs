@@ -128,18 +128,21 @@ fn object_entries(value: &JsValue, ancestors: &mut Vec<JsValue>) -> Value {
     Value::Object(entries)
 }
 
-/// Makes the JavaScript `Error` of a failed call, with `code`, `field` and `status`.
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeError)]
+    fn make_error(code: &str, message: &str, field: Option<&str>, status: Option<u16>) -> JsValue;
+}
+
+/// Makes the JavaScript error of a failed call: an instance of the `HerogiError` subclass of its
+/// code, with `code`, `message`, `field` and `status`.
 pub fn error_to_js(error: &Error) -> JsValue {
-    let js_error = js_sys::Error::new(&error.message);
-    js_error.set_name("HerogiError");
-    set(&js_error, "code", &JsValue::from_str(error.code.as_str()));
-    if let Some(field) = error.field {
-        set(&js_error, "field", &JsValue::from_str(field));
-    }
-    if let Some(status) = error.status {
-        set(&js_error, "status", &JsValue::from(status));
-    }
-    js_error.into()
+    make_error(
+        error.code.as_str(),
+        &error.message,
+        error.field,
+        error.status,
+    )
 }
 
 /// Sets a property on an object the SDK made itself.

@@ -19,21 +19,22 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Configures the SDK from `init`'s arguments, in either form. A second call warns and keeps
-/// the first configuration; invalid settings are logged as a console error.
+/// the first configuration; invalid settings are logged as a console error. Returns whether
+/// the SDK is configured.
 #[wasm_bindgen(js_name = coreInit)]
-pub fn init(args: Array) {
+pub fn init(args: Array) -> bool {
     if sdk::is_initialized() {
         console::warn_once(
             "init-twice",
             &["init was called again; the first configuration is kept"],
         );
-        return;
+        return true;
     }
     let config = match config::parse_init(&convert::arguments(&args)) {
         Ok(config) => config,
         Err(error) => {
             console::error(&["init failed: ", &error.message]);
-            return;
+            return false;
         }
     };
     console::set_debug(config.debug);
@@ -61,6 +62,20 @@ pub fn init(args: Array) {
         tab,
     });
     listen_to_page();
+    true
+}
+
+/// Forgets the visitor, for a logout on a shared computer: the next call starts a new
+/// visitor, while calls made before it are still sent for the old one.
+#[wasm_bindgen(js_name = coreReset)]
+pub fn reset() {
+    sdk::reset();
+}
+
+/// Returns the visitor's hgid, or `null` before the first answer or after `reset`.
+#[wasm_bindgen(js_name = coreGetHgid)]
+pub fn get_hgid() -> Option<String> {
+    sdk::hgid()
 }
 
 /// Sends at once when the browser is back online, and sends what is queued as the page goes
@@ -82,6 +97,8 @@ fn listen_to_page() {
             });
         if hidden {
             sdk::flush_on_exit();
+        } else {
+            sdk::page_visible();
         }
     });
     let on_pagehide = Closure::<dyn FnMut()>::new(sdk::flush_on_exit);

@@ -41,6 +41,9 @@ impl Post<'_> {
         init.set_method("POST");
         init.set_headers(&headers);
         init.set_body(&JsValue::from_str(self.body));
+        // The SDK sends no cookies, and without credentials a 401 never makes the browser ask
+        // the visitor for a password.
+        convert::set(&init, "credentials", &JsValue::from_str("omit"));
         let keepalive = self.body.len() <= MAX_KEEPALIVE_BODY;
         convert::set(&init, "keepalive", &JsValue::from_bool(keepalive));
 

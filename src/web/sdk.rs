@@ -51,8 +51,8 @@ pub struct Call {
 
 struct State {
     sdk: Option<Rc<Sdk>>,
-    /// Calls made before `init`, in call order.
-    before_init: Vec<(Identify, Call)>,
+    /// Calls made before `init`, in call order; `None` stands for a `reset`.
+    before_init: Vec<Option<(Identify, Call)>>,
     /// This page's queued calls, in call order.
     entries: Vec<Entry>,
     /// The page's calls that each entry settles, by request id; a merged entry settles several.
@@ -65,6 +65,9 @@ struct State {
     failures: u32,
     /// Calls made by this page, for the order keys.
     counter: u32,
+    /// The request id sent with keepalive as the page was last hidden, so that `pagehide`
+    /// after `visibilitychange` does not send it twice.
+    flushed: Option<String>,
 }
 
 static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
@@ -76,6 +79,7 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     in_flight: None,
     failures: 0,
     counter: 0,
+    flushed: None,
 }));
 
 /// Returns whether `init` has succeeded.
@@ -93,8 +97,11 @@ pub fn install(sdk: Sdk) {
         state.sdk = Some(sdk.clone());
         core::mem::take(&mut state.before_init)
     };
-    for (request, call) in waiting {
-        enqueue(&sdk, request, call);
+    for waiting in waiting {
+        match waiting {
+            Some((request, call)) => enqueue(&sdk, request, call),
+            None => reset_identity(&sdk),
+        }
     }
     if !sdk.store.keys(queue::KEY_PREFIX).is_empty() {
         start_sending();
@@ -106,8 +113,48 @@ pub fn submit(request: Identify, call: Call) {
     let sdk = STATE.borrow().sdk.clone();
     match sdk {
         Some(sdk) => enqueue(&sdk, request, call),
-        None => STATE.borrow_mut().before_init.push((request, call)),
+        None => STATE.borrow_mut().before_init.push(Some((request, call))),
     }
+}
+
+/// Forgets the visitor, or does so at `init` when the SDK is not installed yet.
+pub fn reset() {
+    let sdk = STATE.borrow().sdk.clone();
+    match sdk {
+        Some(sdk) => reset_identity(&sdk),
+        None => STATE.borrow_mut().before_init.push(None),
+    }
+}
+
+/// Forgets the hgid, the externalId it belongs to and the location opt-out, so the next call
+/// starts a new visitor. Calls still queued keep the hgid they would have had and are sent
+/// with it, and their answers no longer change the stored identity.
+fn reset_identity(sdk: &Sdk) {
+    let old = sdk.store.identity();
+    let detached: Vec<Entry> = {
+        let mut state = STATE.borrow_mut();
+        for entry in state
+            .entries
+            .iter_mut()
+            .filter(|entry| entry.detached.is_none())
+        {
+            let hgid = old.hgid_for(entry.request.external_id.as_deref());
+            entry.detached = Some(hgid.map(str::to_string));
+        }
+        state.entries.clone()
+    };
+    for entry in &detached {
+        sdk.store.write(&entry.key(), Some(&entry.encode()));
+    }
+    sdk.store.save(&crate::identity::Identity::default());
+    sdk.store.set_location_optout(false);
+    console::debug(&["reset: the next call starts a new visitor"]);
+}
+
+/// Returns the stored hgid, if the SDK is installed and has one.
+pub fn hgid() -> Option<String> {
+    let sdk = STATE.borrow().sdk.clone()?;
+    sdk.store.identity().hgid
 }
 
 fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
@@ -131,6 +178,7 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
             order,
             tab: sdk.tab.clone(),
             request,
+            detached: None,
         }
     };
     make_room(sdk, &entry);
@@ -271,7 +319,6 @@ async fn adopt_orphans(sdk: &Sdk) {
     if foreign.is_empty() {
         return;
     }
-    tabs::heartbeat(&sdk.store, &sdk.tab);
     let alive = tabs::alive(&sdk.store).await;
     for mut entry in foreign {
         if entry.tab == sdk.tab || alive.contains(&entry.tab) {
@@ -332,22 +379,29 @@ async fn attempt(sdk: &Sdk, mut entry: Entry) -> Attempt {
 
     let mut identity = sdk.store.identity();
     let external_id = entry.request.external_id.clone();
-    let mut sent = identity
-        .hgid_for(external_id.as_deref())
-        .map(str::to_string);
+    let mut sent = match &entry.detached {
+        Some(hgid) => hgid.clone(),
+        None => identity
+            .hgid_for(external_id.as_deref())
+            .map(str::to_string),
+    };
     let mut answer = post(sdk, &entry, sent.as_deref()).await;
     if matches!(&answer, Err(failure) if failure.error.status == Some(404)) && sent.is_some() {
         console::debug(&["the server does not know the stored hgid; identifying again without it"]);
-        identity.forget();
-        sdk.store.save(&identity);
+        if entry.detached.is_none() {
+            identity.forget();
+            sdk.store.save(&identity);
+        }
         sent = None;
         answer = post(sdk, &entry, None).await;
     }
 
     match answer {
         Ok(hgid) => {
-            identity.on_success(sent.as_deref(), external_id.as_deref(), &hgid);
-            sdk.store.save(&identity);
+            if entry.detached.is_none() {
+                identity.on_success(sent.as_deref(), external_id.as_deref(), &hgid);
+                sdk.store.save(&identity);
+            }
             Attempt::Done(Ok(hgid))
         }
         Err(failure) if failure.error.is_retryable() => {
@@ -422,14 +476,18 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
 /// recognises.
 pub fn flush_on_exit() {
     let (sdk, head) = {
-        let state = STATE.borrow();
+        let mut state = STATE.borrow_mut();
         if state.in_flight.is_some() {
             return;
         }
-        match (state.sdk.clone(), state.entries.first().cloned()) {
-            (Some(sdk), Some(head)) => (sdk, head),
-            _ => return,
+        let (Some(sdk), Some(head)) = (state.sdk.clone(), state.entries.first().cloned()) else {
+            return;
+        };
+        if state.flushed.as_ref() == Some(&head.id) {
+            return;
         }
+        state.flushed = Some(head.id.clone());
+        (sdk, head)
     };
     let identity = sdk.store.identity();
     let body = head
@@ -452,6 +510,11 @@ pub fn flush_on_exit() {
     if let Ok(started) = request.start() {
         let _ = started.catch(super::exports::ignore_rejection());
     }
+}
+
+/// Forgets what was sent as the page was hidden, once it is visible again.
+pub fn page_visible() {
+    STATE.borrow_mut().flushed = None;
 }
 
 /// Tells the page a call's outcome: the callback first, then the Promise.

@@ -46,26 +46,33 @@ fn deferred() -> (Promise, Function) {
     (promise, resolve)
 }
 
-/// Marks this tab alive for the page's life: a lock held until the page goes away, or a
-/// heartbeat in storage that [`heartbeat`] renews.
+/// Marks this tab alive for the page's life: a lock held until the page goes away or, without
+/// Web Locks, a heartbeat in storage renewed every third of its lifetime.
 pub fn announce(store: &Store, tab: &str) {
-    match locks() {
-        Some(locks) => {
-            // The callback's Promise never settles, so the lock is held until the page closes.
-            let hold = Closure::once_into_js(|_: JsValue| -> JsValue { deferred().0.into() });
-            if let Ok(requested) = locks.request(&[TAB_PREFIX, tab].concat(), &hold) {
-                let _ = requested.catch(super::exports::ignore_rejection());
-            }
+    if let Some(locks) = locks() {
+        // The callback's Promise never settles, so the lock is held until the page closes.
+        let hold = Closure::once_into_js(|_: JsValue| -> JsValue { deferred().0.into() });
+        if let Ok(requested) = locks.request(&[TAB_PREFIX, tab].concat(), &hold) {
+            let _ = requested.catch(super::exports::ignore_rejection());
         }
-        None => heartbeat(store, tab),
+        return;
     }
-}
-
-/// Renews this tab's heartbeat when the browser has no Web Locks.
-pub fn heartbeat(store: &Store, tab: &str) {
-    if locks().is_none() {
-        store.write(&[TAB_PREFIX, tab].concat(), Some(&expiry_text(tab)));
-    }
+    let (Some(local), Some(window)) = (store.local(), web_sys::window()) else {
+        return;
+    };
+    let key = [TAB_PREFIX, tab].concat();
+    let tab = String::from(tab);
+    let beat = move || {
+        let _ = local.set_item(&key, &expiry_text(&tab));
+    };
+    beat();
+    let beat = Closure::<dyn FnMut()>::new(beat);
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+        beat.as_ref().unchecked_ref(),
+        (LEASE_MS / 3.0) as i32,
+    );
+    // The heartbeat lasts as long as the page.
+    beat.forget();
 }
 
 /// Lists the ids of the tabs that are alive.

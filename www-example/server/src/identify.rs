@@ -10,9 +10,11 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value as Json};
 
 /// Maximum size, in bytes, of the `customAttributes` JSON text in a request, and of the custom
-/// attributes a profile stores after merging. With every other field capped at 255 characters,
-/// this bounds a stored profile at about 21 KiB.
-pub const MAX_CUSTOM_ATTRIBUTES_BYTES: usize = 16 * 1024;
+/// attributes a profile stores after merging. It is the SDK's own limit (which the SDK counts
+/// on the escaped text, so never more than this), so the server accepts every call the SDK
+/// sends. With every other field capped at 255 characters, a stored profile stays under about
+/// 101 KiB.
+pub const MAX_CUSTOM_ATTRIBUTES_BYTES: usize = herogi::payload::MAX_CUSTOM_ATTRIBUTES_BYTES;
 
 /// A valid identify body: every field checked and normalised.
 #[derive(Clone, Debug, Default, PartialEq)]

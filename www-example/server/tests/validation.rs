@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Server, TempDb};
+use herogi::payload::{MAX_BODY_BYTES, MAX_CUSTOM_ATTRIBUTES_BYTES};
 use serde_json::{json, Value};
 
 /// Bodies that break one field's rule, with that field.
@@ -90,9 +91,12 @@ fn invalid_fields() -> Vec<(Value, &'static str)> {
         // Unknown fields, including a prototype key and a near miss of a real field.
         (json!({ "__proto__": "x" }), "__proto__"),
         (json!({ "externalUserID": "user-1" }), "externalUserID"),
-        // customAttributes whose text is over 16 KiB, or nested deeper than JSON parsing allows.
+        // customAttributes whose text is over its limit, or nested deeper than JSON parsing allows.
         (
-            json!({ "customAttributes": json!({ "plan": "p".repeat(17 * 1024) }).to_string() }),
+            json!({
+                "customAttributes":
+                    json!({ "plan": "p".repeat(MAX_CUSTOM_ATTRIBUTES_BYTES) }).to_string()
+            }),
             "customAttributes",
         ),
         (
@@ -212,11 +216,12 @@ fn merged_custom_attributes_are_capped() {
     let db = TempDb::new();
     let server = Server::start(&db, &[]);
     let client = server.client();
-    let first = json!({ "plan": "p".repeat(10 * 1024) }).to_string();
+    let first = json!({ "plan": "p".repeat(MAX_CUSTOM_ATTRIBUTES_BYTES * 2 / 3) }).to_string();
     let hgid = client.identify_ok(&json!({ "customAttributes": first }));
 
     // Each request is under the cap, but the merged attributes would not be.
-    let second = json!({ "favoriteColor": "c".repeat(10 * 1024) }).to_string();
+    let second =
+        json!({ "favoriteColor": "c".repeat(MAX_CUSTOM_ATTRIBUTES_BYTES * 2 / 3) }).to_string();
     let reply = client.identify(&json!({
         "hgid": hgid,
         "customAttributes": second,
@@ -225,7 +230,9 @@ fn merged_custom_attributes_are_capped() {
     assert_eq!(reply.status, 400, "{}", reply.json);
     assert_eq!(reply.json["field"], "customAttributes");
     assert!(
-        reply.text("message").contains("16384 bytes"),
+        reply
+            .text("message")
+            .contains(&format!("{MAX_CUSTOM_ATTRIBUTES_BYTES} bytes")),
         "{}",
         reply.json
     );
@@ -302,13 +309,15 @@ fn invalid_call_stores_nothing() {
 fn oversized_body_is_413() {
     let db = TempDb::new();
     let server = Server::start(&db, &[]);
-    let padding = "a".repeat(70 * 1024);
+    let padding = "a".repeat(MAX_BODY_BYTES + 1024);
     let body = json!({ "customAttributes": json!({ "plan": padding }).to_string() });
     let reply = server.client().identify(&body);
     assert_eq!(reply.status, 413, "{}", reply.json);
     assert_eq!(reply.json["code"], 413);
     assert!(
-        reply.text("message").contains("65536 bytes"),
+        reply
+            .text("message")
+            .contains(&format!("{MAX_BODY_BYTES} bytes")),
         "{}",
         reply.json
     );
@@ -319,10 +328,14 @@ fn oversized_body_is_413() {
 fn body_at_limit_is_accepted() {
     let db = TempDb::new();
     let server = Server::start(&db, &[]);
-    // Spaces between members are valid JSON, so the body can be padded to exactly 64 KiB.
+    // Spaces between members are valid JSON, so the body can be padded to exactly the limit.
     let body = json!({ "city": "Paris" }).to_string();
-    let padded = format!("{{{}{}", " ".repeat(64 * 1024 - body.len()), &body[1..]);
-    assert_eq!(padded.len(), 64 * 1024);
+    let padded = format!(
+        "{{{}{}",
+        " ".repeat(MAX_BODY_BYTES - body.len()),
+        &body[1..]
+    );
+    assert_eq!(padded.len(), MAX_BODY_BYTES);
     let reply = server.client().post_raw("/v1/identify", &padded, &[]);
     assert_eq!(reply.status, 200, "{}", reply.json);
 }
@@ -333,7 +346,7 @@ fn oversized_chunked_body_is_413() {
     let server = Server::start(&db, &[]);
     let chunk = format!("{{\"city\": \"{}", "a".repeat(8 * 1024));
     let mut body = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..MAX_BODY_BYTES / chunk.len() + 2 {
         body.extend_from_slice(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes());
     }
     body.extend_from_slice(b"0\r\n\r\n");

@@ -11,8 +11,9 @@ use tower_http::timeout::TimeoutError;
 
 use crate::error::ApiError;
 
-/// Maximum size of a request body, in bytes. An identify body is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Maximum size of a request body, in bytes: the SDK's largest identify body fits under it, and
+/// a usual one is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = herogi::payload::MAX_BODY_BYTES;
 
 /// How long a client may pause between two parts of a body before the request fails with 408.
 pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
