@@ -78,18 +78,45 @@ export type HerogiErrorCode =
   | "NETWORK_ERROR"
   | "HTTP_ERROR"
   | "BAD_RESPONSE"
+  | "QUEUE_FULL"
   | "LOAD_FAILED"
+  | "NOT_IN_BROWSER"
   | "INTERNAL_ERROR";
 
-/** The error of a failed call. */
-export interface HerogiError extends Error {
-  name: "HerogiError";
-  code: HerogiErrorCode;
-  /** The argument or field at fault, for INVALID_ARGUMENT. */
-  field?: string;
+/** Base class of every error the SDK reports. */
+export class HerogiError extends Error {
+  readonly code: HerogiErrorCode;
+  /** The argument or field at fault, for INVALID_ARGUMENT and INVALID_CONFIG. */
+  readonly field?: string;
   /** The HTTP status, for HTTP_ERROR. */
-  status?: number;
-  dropped?: DroppedField[];
+  readonly status?: number;
+  /** The values the call left out, as in a successful result. */
+  readonly dropped?: DroppedField[];
+}
+/** A call had the wrong shape (INVALID_ARGUMENT); nothing was sent. */
+export class InvalidArgumentError extends HerogiError {
+  readonly code: "INVALID_ARGUMENT";
+  readonly field: string;
+}
+/** `init` was given settings it cannot use (INVALID_CONFIG). */
+export class ConfigError extends HerogiError {
+  readonly code: "INVALID_CONFIG";
+}
+/** The request did not reach the server (NETWORK_ERROR). */
+export class NetworkError extends HerogiError {
+  readonly code: "NETWORK_ERROR";
+}
+/** The server answered with an error status (HTTP_ERROR) or without an hgid (BAD_RESPONSE). */
+export class HttpError extends HerogiError {
+  readonly code: "HTTP_ERROR" | "BAD_RESPONSE";
+}
+/** The queue of undelivered calls was full and this call was dropped (QUEUE_FULL). */
+export class QueueFullError extends HerogiError {
+  readonly code: "QUEUE_FULL";
+}
+/** The WebAssembly core could not start (LOAD_FAILED), or there is no browser (NOT_IN_BROWSER). */
+export class EnvironmentError extends HerogiError {
+  readonly code: "LOAD_FAILED" | "NOT_IN_BROWSER";
 }
 
 /** Called once with the outcome: `(true, hgid)` or `(false, error)`. */
@@ -114,5 +141,24 @@ export function identify(
 export function identify(externalId: string | number | null | undefined, callback: IdentifyCallback): Promise<IdentifyResult>;
 export function identify(callback?: IdentifyCallback): Promise<IdentifyResult>;
 
-declare const herogi: { init: typeof init; identify: typeof identify };
+/** Forgets the visitor (logout on a shared computer): the next call starts a new visitor. */
+export function reset(): void;
+
+/** Returns the visitor's hgid, or null before the SDK is ready or has one. */
+export function getHgid(): string | null;
+
+/** Resolves once the core is loaded and `init` has succeeded. */
+export function ready(callback?: (ok: boolean, error?: HerogiError) => void): Promise<void>;
+
+/** The SDK's version. */
+export const version: string;
+
+declare const herogi: {
+  init: typeof init;
+  identify: typeof identify;
+  reset: typeof reset;
+  getHgid: typeof getHgid;
+  ready: typeof ready;
+  version: string;
+};
 export default herogi;

@@ -1,7 +1,7 @@
-// The SDK's public functions. They load the wasm core once, keep the calls made before it is
-// ready, and hand each call's arguments to the core as they came: argument shifting and every
-// rule live in Rust. No function here throws into the page.
-import loadCore, { coreGetHgid, coreIdentify, coreInit, coreReset } from "../pkg/herogi.js";
+// The SDK's public functions. They start the wasm core at the first call and hand each call's
+// arguments to it as they came: argument shifting and every rule live in Rust. No function
+// here throws into the page.
+import { coreGetHgid, coreIdentify, coreInit, coreReset, initSync } from "../pkg/herogi.js";
 import wasmBytes from "../pkg/herogi_bg.wasm";
 import { EnvironmentError, HerogiError, makeError } from "./errors.js";
 
@@ -18,9 +18,6 @@ export {
 /** The SDK's version. */
 export const version = __HEROGI_VERSION__;
 
-/** Calls made before the core is ready: [name, args, resolve, reject]. */
-const waiting = [];
-let loading = null;
 let loaded = false;
 let loadError = null;
 let configured = false;
@@ -29,33 +26,28 @@ const readyWaiters = [];
 /** Only a page has what the SDK needs; under server-side rendering every call fails at once. */
 const inBrowser = typeof window !== "undefined" && typeof document !== "undefined";
 
+/**
+ * Compiles and starts the core, synchronously: the script then handles a call at once, and
+ * stores it before the page can go away. The inlined module is small enough for browsers to
+ * compile on the main thread.
+ */
 function load() {
-  if (!loading) {
-    loading = loadCore({ module_or_path: wasmBytes }).then(
-      () => {
-        loaded = true;
-        waiting.splice(0).forEach(replayWaiting);
-      },
-      (cause) => {
-        loadError = makeError(
-          "LOAD_FAILED",
-          "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
-            "script-src needs 'wasm-unsafe-eval'",
-          undefined,
-          undefined,
-          cause,
-        );
-        console.error("herogi: " + loadError.message, cause);
-        waiting.splice(0).forEach(replayWaiting);
-        readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
-      },
+  if (loaded || loadError) return;
+  try {
+    initSync({ module: wasmBytes });
+    loaded = true;
+  } catch (cause) {
+    loadError = makeError(
+      "LOAD_FAILED",
+      "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
+        "script-src needs 'wasm-unsafe-eval'",
+      undefined,
+      undefined,
+      cause,
     );
+    console.error("herogi: " + loadError.message, cause);
+    readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
   }
-}
-
-function replayWaiting(call) {
-  const result = run(call[0], call[1]);
-  if (call[2]) result.then(call[2], call[3]);
 }
 
 function hasCallback(args) {
@@ -104,13 +96,8 @@ function call(name, args) {
   if (!inBrowser) {
     return fail(args, new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
   }
-  if (loaded || loadError) return run(name, args);
   load();
-  const entry = [name, args];
-  const promise = new Promise((resolve, reject) => entry.push(resolve, reject));
-  if (name !== "identify" || hasCallback(args)) promise.catch(() => {});
-  waiting.push(entry);
-  return promise;
+  return run(name, args);
 }
 
 /**
@@ -148,6 +135,7 @@ export function getHgid() {
 
 /** Returns a Promise that resolves once the core is loaded and `init` has succeeded. */
 export function ready(callback) {
+  if (inBrowser) load();
   const promise = new Promise((resolve, reject) => {
     if (!inBrowser) reject(new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
     else if (loadError) reject(loadError);

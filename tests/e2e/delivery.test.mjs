@@ -562,11 +562,6 @@ test("largest call queued at unload", async () => {
 
 test(
   "merged large calls at unload",
-  {
-    todo:
-      "merging joins the customAttributes texts with their duplicate keys, so the merged call " +
-      "is larger than 64 KiB and the server rejects it with 413, a final failure",
-  },
   async () => {
     // Eleven large calls of about 22 KiB fill the 256 KiB byte bound of the queue, so the
     // twelfth makes the SDK merge the oldest calls for this visitor. The merged call is at the
@@ -621,11 +616,6 @@ test(
 
 test(
   "byte bound drops no more than needed",
-  {
-    todo:
-      "merging does not shrink calls whose customAttributes repeat a key, so the SDK merges " +
-      "every queued call into one and then drops that one: 15 of 16 calls reject with QUEUE_FULL",
-  },
   async () => {
     // Each call stores about 16 KiB, so fifteen fit in the 256 KiB bound and the sixteenth
     // needs room. Merging two calls for one visitor, later values winning, makes that room.

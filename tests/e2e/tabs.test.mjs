@@ -320,11 +320,6 @@ test("tabs alive past 10 s", async () => {
 
 test(
   "lease tabs alive past 10 s",
-  {
-    todo:
-      "without Web Locks a tab renews its heartbeat only when it sees another tab's calls, so " +
-      "10 s after init another tab takes over its queued calls and both tabs send them",
-  },
   async () => {
     const context = await browser.newContext();
     try {
