@@ -1,0 +1,239 @@
+// Browser benchmark of herogi.min.js against a plain-fetch page (and, with --peers, other
+// identify SDKs): starts the release herogi-server on 127.0.0.1 and headless Chromium, visits
+// each page in turn for several runs, prints min/median/max per metric and writes
+// bench/results/latest.json. It builds nothing. bench/README.md describes each metric.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { measureVisit } from "./measure.mjs";
+import { formatTables, summarizeVisits } from "./report.mjs";
+import { coreVariants } from "./variants.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MAX_RUNS = 50;
+const MAX_CALLS = 10_000;
+
+const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--peers]
+
+Measures herogi.min.js against a plain-fetch page in headless Chromium, against the release
+herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release -p herogi-server
+
+  --runs N    visits of each page, interleaved (default 7, at most ${MAX_RUNS})
+  --calls N   identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
+  --peers     also measure the peer SDKs installed by bench/peers/install.sh
+  --help      print this help`;
+
+/** Parses the command line; exits with the usage text when it is invalid. */
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        runs: { type: "string", default: "7" },
+        calls: { type: "string", default: "1000" },
+        peers: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const runs = Number(values.runs);
+  const calls = Number(values.calls);
+  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS) {
+    console.error(`invalid --runs ${values.runs}: expected a whole number from 1 to ${MAX_RUNS}`);
+    process.exit(2);
+  }
+  if (!Number.isInteger(calls) || calls < 1 || calls > MAX_CALLS) {
+    console.error(`invalid --calls ${values.calls}: expected a whole number from 1 to ${MAX_CALLS}`);
+    process.exit(2);
+  }
+  return { runs, calls, peers: values.peers };
+}
+
+/** Exits with a message naming the missing file and the command that makes it. */
+function requireFile(path, hint) {
+  if (!existsSync(path)) {
+    console.error(`missing ${path}: ${hint}`);
+    process.exit(1);
+  }
+}
+
+/** Returns the raw, gzip (level 9) and brotli (quality 11) sizes of the files, added up. */
+function measureSize(files) {
+  let raw = 0;
+  let gzip = 0;
+  let brotli = 0;
+  for (const file of files) {
+    const bytes = readFileSync(join(root, file));
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+    brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  }
+  return { files, rawBytes: raw, gzipBytes: gzip, brotliBytes: brotli, gzipKiB: gzip / 1024 };
+}
+
+function describeMachine(browserVersion) {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown";
+  return {
+    cores: os.cpus().length,
+    cpuModel: model,
+    memoryGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
+    kernel: `${os.type()} ${os.release()}`,
+    chromium: browserVersion,
+    node: process.version,
+    loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
+  };
+}
+
+function describeBuild() {
+  const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+  try {
+    return { commit: git("rev-parse", "HEAD"), dirty: git("status", "--porcelain").length > 0 };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+/** Returns the /admin endpoints of herogi-server started with --test-switches. */
+function adminClient(serverUrl, authorization) {
+  const request = async (method, path) => {
+    const response = await fetch(`${serverUrl}${path}`, { method, headers: { Authorization: authorization } });
+    if (!response.ok) throw new Error(`${method} ${path} failed with HTTP ${response.status}`);
+    return response.json();
+  };
+  return {
+    resetStats: () => request("POST", "/admin/stats/reset"),
+    stats: () => request("GET", "/admin/stats"),
+  };
+}
+
+/** Warns when the plain-fetch page's body differs from herogi's, beyond the externalUserId. */
+function compareBodies(visits) {
+  const herogi = visits.find((visit) => visit.name === "herogi");
+  const plain = visits.find((visit) => visit.name === "plain fetch");
+  if (!herogi?.firstBody || !plain?.firstBody) return;
+  const normalize = (body) => {
+    const { externalUserId, ...rest } = JSON.parse(body);
+    return JSON.stringify(Object.fromEntries(Object.entries(rest).sort()));
+  };
+  if (normalize(herogi.firstBody) !== normalize(plain.firstBody)) {
+    console.error(`warning: the plain-fetch body differs from herogi's:\n  herogi: ${herogi.firstBody}\n  plain:  ${plain.firstBody}`);
+  }
+}
+
+function slug(name) {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+}
+
+function logVisit(label, visit) {
+  console.error(
+    `${label}: ready ${visit.readyMs.toFixed(1)} ms, call to request ${visit.firstCall.callToRequestMs.toFixed(1)} ms, ` +
+      `burst sync ${visit.burst.syncMs.toFixed(1)} ms, settled ${visit.burst.settleMs.toFixed(0)} ms, ` +
+      `${visit.burst.requests} requests, memory ${(visit.memory.totalBytes / 1024).toFixed(0)} KiB`,
+  );
+}
+
+async function main() {
+  const options = parseOptions();
+  const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/release/herogi-server");
+  requireFile(join(root, "node_modules/playwright-core"), "run scripts/setup.sh (or npm install) first");
+  requireFile(join(root, "dist/herogi.min.js"), "run `npm run build` first");
+  requireFile(serverBinary, "run `cargo build --release -p herogi-server` first");
+
+  // The harness reads HEROGI_SERVER_BIN when it is loaded, so it is set before the import.
+  process.env.HEROGI_SERVER_BIN = serverBinary;
+  const harness = await import("../tests/e2e/harness.mjs");
+
+  const variants = coreVariants({ appId: harness.APP_ID, appSecret: harness.APP_SECRET, getProfile: harness.getProfile });
+  const staticArgs = ["--static", join(root, "bench/pages")];
+  let sink = null;
+  if (options.peers) {
+    const peers = await import("./peers/peers.mjs");
+    sink = await peers.startSink();
+    variants.push(...(await peers.peerVariants({ root, sink })));
+    staticArgs.push("--static", join(root, "bench/peers/node_modules"));
+  }
+  for (const variant of variants) variant.size = variant.scriptFiles.length ? measureSize(variant.scriptFiles) : null;
+
+  const server = await harness.startServer(["--test-switches", ...staticArgs]);
+  let browser;
+  try {
+    browser = await harness.launchBrowser();
+    const admin = adminClient(server.url, harness.AUTHORIZATION);
+    const visit = (variant, label, externalId) =>
+      measureVisit({
+        browser,
+        server,
+        variant,
+        externalId,
+        calls: options.calls,
+        admin: variant.usesServer === false ? null : admin,
+      }).then((result) => {
+        logVisit(label, result);
+        return result;
+      });
+
+    // One visit of each page first, not recorded: it fills the OS file cache and starts
+    // Chromium's renderer and network processes.
+    const warmups = [];
+    for (const variant of variants) {
+      const result = await visit(variant, `warm-up ${variant.name}`, `bench-${slug(variant.name)}-warmup`);
+      warmups.push({ name: variant.name, ...result });
+    }
+    compareBodies(warmups);
+
+    for (const variant of variants) variant.visits = [];
+    for (let run = 0; run < options.runs; run++) {
+      // Each run starts with the next variant, so no page always runs first.
+      const order = variants.map((_, index) => variants[(run + index) % variants.length]);
+      for (const variant of order) {
+        const externalId = `bench-${slug(variant.name)}-${run + 1}`;
+        variant.visits.push(await visit(variant, `run ${run + 1}/${options.runs} ${variant.name}`, externalId));
+      }
+    }
+
+    const results = {
+      date: new Date().toISOString(),
+      command: ["node", "bench/run.mjs", ...process.argv.slice(2)].join(" "),
+      runs: options.runs,
+      calls: options.calls,
+      machine: describeMachine(browser.version()),
+      build: describeBuild(),
+      variants: variants.map((variant) => ({
+        name: variant.name,
+        size: variant.size,
+        note: variant.note,
+        summary: summarizeVisits(variant.visits),
+        visits: variant.visits,
+      })),
+    };
+    const resultsDir = join(root, "bench/results");
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+
+    const machine = results.machine;
+    console.log(
+      `\n${results.date}, ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ` +
+        `Chromium ${machine.chromium}, ${results.runs} runs, median (min to max):\n`,
+    );
+    console.log(formatTables(results));
+    console.log("\nwrote bench/results/latest.json");
+  } finally {
+    await browser?.close();
+    await server.stop();
+    await sink?.stop();
+  }
+}
+
+await main();
