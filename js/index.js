@@ -23,8 +23,25 @@ let loadError = null;
 let configured = false;
 const readyWaiters = [];
 
-/** Only a page has what the SDK needs; under server-side rendering every call fails at once. */
-const inBrowser = typeof window !== "undefined" && typeof document !== "undefined";
+/**
+ * Returns whether the SDK runs in a page; under server-side rendering every call fails at once.
+ * It is checked at each call, not at import, so that importing the module reads no browser
+ * global.
+ */
+function inBrowser() {
+  return typeof window !== "undefined" && typeof document !== "undefined";
+}
+
+/**
+ * Returns the error of a call made outside a browser, as a rejected Promise that is already
+ * marked handled. In Node an unhandled rejection ends the process, and a server render that
+ * drops the Promise must not crash. Handlers the caller adds still receive the error.
+ */
+function failOutsideBrowser(args) {
+  const result = fail(args, new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
+  result.catch(() => {});
+  return result;
+}
 
 /**
  * Compiles and starts the core, synchronously: the script then handles a call at once, and
@@ -93,9 +110,7 @@ function run(name, args) {
 }
 
 function call(name, args) {
-  if (!inBrowser) {
-    return fail(args, new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
-  }
+  if (!inBrowser()) return failOutsideBrowser(args);
   load();
   return run(name, args);
 }
@@ -135,10 +150,10 @@ export function getHgid() {
 
 /** Returns a Promise that resolves once the core is loaded and `init` has succeeded. */
 export function ready(callback) {
-  if (inBrowser) load();
+  if (!inBrowser()) return failOutsideBrowser([callback]);
+  load();
   const promise = new Promise((resolve, reject) => {
-    if (!inBrowser) reject(new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
-    else if (loadError) reject(loadError);
+    if (loadError) reject(loadError);
     else if (loaded && configured) resolve();
     else readyWaiters.push([resolve, reject]);
   });
