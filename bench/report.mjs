@@ -89,19 +89,22 @@ function countRuns(visits, predicate) {
 
 function deliveryRow(variant) {
   const visits = variant.visits;
-  const requests = summarize(visits.map((visit) => visit.burst.requests));
-  const applied = visits.map((visit) => visit.burst.applied).filter((value) => typeof value === "number");
+  const summarizeField = (read) => {
+    const values = visits.map(read).filter((value) => typeof value === "number");
+    return values.length ? formatRange(summarize(values)) : "n/a";
+  };
   const rejected = visits.reduce(
     (sum, visit) => sum + Object.values(visit.burst.rejected ?? {}).reduce((a, b) => a + b, 0),
     0,
   );
   return [
     variant.name,
-    formatRange(variant.summary.burstSettleMs),
-    formatRange(requests),
-    applied.length ? formatRange(summarize(applied)) : "n/a",
+    summarizeField((visit) => visit.burst.settleMs),
+    summarizeField((visit) => visit.burst.requests),
+    summarizeField((visit) => visit.burst.applied),
+    summarizeField((visit) => visit.burst.scoresSent),
     countRuns(visits, (visit) => visit.burst.inOrder),
-    countRuns(visits, (visit) => visit.burst.lastCallStored),
+    countRuns(visits, (visit) => visit.burst.lastCallKept),
     String(rejected),
   ];
 }
@@ -118,11 +121,12 @@ export function formatTables(results) {
   const delivery = formatTable(
     [
       "",
-      `${calls} calls until all settled (ms)`,
-      "requests sent",
-      "requests applied by the server",
-      "requests sent in call order (runs)",
-      "last call's value stored (runs)",
+      "until delivered (ms)",
+      "requests",
+      "requests applied by herogi-server",
+      "calls whose values were sent",
+      "values sent in call order (runs)",
+      "last call's values kept (runs)",
       "calls rejected (all runs)",
     ],
     results.variants.map(deliveryRow),

@@ -25,6 +25,7 @@ herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release 
   --runs N    visits of each page, interleaved (default 7, at most ${MAX_RUNS})
   --calls N   identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
   --peers     also measure the peer SDKs installed by bench/peers/install.sh
+  --same-origin  serve the pages from the API's origin, so no request needs CORS preflight
   --help      print this help`;
 
 /** Parses the command line; exits with the usage text when it is invalid. */
@@ -36,6 +37,7 @@ function parseOptions() {
         runs: { type: "string", default: "7" },
         calls: { type: "string", default: "1000" },
         peers: { type: "boolean", default: false },
+        "same-origin": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     }));
@@ -57,7 +59,7 @@ function parseOptions() {
     console.error(`invalid --calls ${values.calls}: expected a whole number from 1 to ${MAX_CALLS}`);
     process.exit(2);
   }
-  return { runs, calls, peers: values.peers };
+  return { runs, calls, peers: values.peers, sameOrigin: values["same-origin"] };
 }
 
 /** Exits with a message naming the missing file and the command that makes it. */
@@ -137,10 +139,13 @@ function slug(name) {
 }
 
 function logVisit(label, visit) {
+  if (visit.blockedRequests.length) {
+    console.error(`${label}: blocked requests to other hosts: ${visit.blockedRequests.join(", ")}`);
+  }
   console.error(
     `${label}: ready ${visit.readyMs.toFixed(1)} ms, call to request ${visit.firstCall.callToRequestMs.toFixed(1)} ms, ` +
       `burst sync ${visit.burst.syncMs.toFixed(1)} ms, settled ${visit.burst.settleMs.toFixed(0)} ms, ` +
-      `${visit.burst.requests} requests, memory ${(visit.memory.totalBytes / 1024).toFixed(0)} KiB`,
+      `${visit.burst.requests} requests, ${visit.burst.scoresSent} scores, memory ${(visit.memory.totalBytes / 1024).toFixed(0)} KiB`,
   );
 }
 
@@ -155,34 +160,37 @@ async function main() {
   process.env.HEROGI_SERVER_BIN = serverBinary;
   const harness = await import("../tests/e2e/harness.mjs");
 
-  const variants = coreVariants({ appId: harness.APP_ID, appSecret: harness.APP_SECRET, getProfile: harness.getProfile });
   const staticArgs = ["--static", join(root, "bench/pages")];
-  let sink = null;
-  if (options.peers) {
-    const peers = await import("./peers/peers.mjs");
-    sink = await peers.startSink();
-    variants.push(...(await peers.peerVariants({ root, sink })));
-    staticArgs.push("--static", join(root, "bench/peers/node_modules"));
-  }
-  for (const variant of variants) variant.size = variant.scriptFiles.length ? measureSize(variant.scriptFiles) : null;
-
+  if (options.peers) staticArgs.push("--static", join(root, "bench/peers/node_modules"));
   const server = await harness.startServer(["--test-switches", ...staticArgs]);
   let browser;
+  let sink;
   try {
+    const variants = coreVariants({
+      url: server.url,
+      appId: harness.APP_ID,
+      appSecret: harness.APP_SECRET,
+      admin: adminClient(server.url, harness.AUTHORIZATION),
+      getProfile: harness.getProfile,
+    });
+    if (options.peers) {
+      const peers = await import("./peers/peers.mjs");
+      sink = await peers.startPeerSink();
+      variants.push(...peers.peerVariants({ root, sink }));
+    }
+    for (const variant of variants) variant.size = variant.scriptFiles.length ? measureSize(variant.scriptFiles) : null;
+
+    // The pages load from localhost and send to 127.0.0.1, two origins as on a real site, so a
+    // request that needs CORS preflight gets one. --same-origin loads them from 127.0.0.1.
+    const pageOrigin = options.sameOrigin ? server.url : server.url.replace("//127.0.0.1:", "//localhost:");
     browser = await harness.launchBrowser();
-    const admin = adminClient(server.url, harness.AUTHORIZATION);
     const visit = (variant, label, externalId) =>
-      measureVisit({
-        browser,
-        server,
-        variant,
-        externalId,
-        calls: options.calls,
-        admin: variant.usesServer === false ? null : admin,
-      }).then((result) => {
-        logVisit(label, result);
-        return result;
-      });
+      measureVisit({ browser, variant, pageUrl: pageOrigin + variant.page, externalId, calls: options.calls }).then(
+        (result) => {
+          logVisit(label, result);
+          return result;
+        },
+      );
 
     // One visit of each page first, not recorded: it fills the OS file cache and starts
     // Chromium's renderer and network processes.
@@ -208,12 +216,12 @@ async function main() {
       command: ["node", "bench/run.mjs", ...process.argv.slice(2)].join(" "),
       runs: options.runs,
       calls: options.calls,
+      sameOrigin: options.sameOrigin,
       machine: describeMachine(browser.version()),
       build: describeBuild(),
       variants: variants.map((variant) => ({
         name: variant.name,
         size: variant.size,
-        note: variant.note,
         summary: summarizeVisits(variant.visits),
         visits: variant.visits,
       })),
