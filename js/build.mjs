@@ -2,10 +2,10 @@
 // dist/herogi.min.js (IIFE for script tags, wasm inlined) and dist/herogi.mjs (ES module for
 // npm users, wasm inlined), with their TypeScript declarations.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { deflateRawSync, gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -36,7 +36,9 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
   optimized,
 ]);
 
-// The scripts. The wasm is inlined with esbuild's binary loader, so each is one file.
+// The scripts inline the core deflated (js/index.js inflates it), with esbuild's binary loader,
+// so each is one file.
+writeFileSync(`${optimized}.deflate`, deflateRawSync(readFileSync(optimized), { level: 9 }));
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 // wasm-bindgen copies js/errors.js into pkg/snippets/ for the core's import of `makeError`;
@@ -55,7 +57,7 @@ const common = {
   bundle: true,
   minify: true,
   target: "es2020",
-  loader: { ".wasm": "binary" },
+  loader: { ".deflate": "binary" },
   // wasm-bindgen's loader mentions import.meta.url only for a path it is never given here.
   define: { "import.meta.url": '""', __HEROGI_VERSION__: JSON.stringify(version) },
   logLevel: "warning",
