@@ -2,6 +2,22 @@
 // stub queued while this script was loading.
 import * as sdk from "./index.js";
 
+/** Replays the calls that the inline snippet's stub queued before this script arrived. */
+function replay(queue) {
+  const methods = { init: sdk.init, identify: sdk.identify, reset: sdk.reset, ready: sdk.ready };
+  for (const [name, args, resolve, reject, promise] of queue) {
+    const method = methods[name];
+    if (!method) continue;
+    const list = Array.prototype.slice.call(args);
+    const hasCallback = list.some((arg) => typeof arg === "function");
+    // The stub's Promise of a call with a callback, or of a call that returns nothing, is
+    // marked handled: the page hears of a failure through the callback or not at all.
+    if (promise && (name !== "identify" || hasCallback)) promise.catch(() => {});
+    const result = method(...list);
+    if (resolve) Promise.resolve(result).then(resolve, reject);
+  }
+}
+
 const stub = window.herogi;
 window.herogi = {
   init: sdk.init,
@@ -11,5 +27,11 @@ window.herogi = {
   ready: sdk.ready,
   version: sdk.version,
   HerogiError: sdk.HerogiError,
+  InvalidArgumentError: sdk.InvalidArgumentError,
+  ConfigError: sdk.ConfigError,
+  NetworkError: sdk.NetworkError,
+  HttpError: sdk.HttpError,
+  QueueFullError: sdk.QueueFullError,
+  EnvironmentError: sdk.EnvironmentError,
 };
-if (stub && Array.isArray(stub.q)) sdk.replay(stub.q);
+if (stub && Array.isArray(stub.q)) replay(stub.q);

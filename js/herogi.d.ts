@@ -283,6 +283,12 @@ export interface Herogi {
  */
 export interface HerogiGlobal extends Herogi {
   readonly HerogiError: typeof HerogiError;
+  readonly InvalidArgumentError: typeof InvalidArgumentError;
+  readonly ConfigError: typeof ConfigError;
+  readonly NetworkError: typeof NetworkError;
+  readonly HttpError: typeof HttpError;
+  readonly QueueFullError: typeof QueueFullError;
+  readonly EnvironmentError: typeof EnvironmentError;
 }
 
 declare const herogi: Herogi;

@@ -70,10 +70,6 @@ function load() {
   }
 }
 
-function hasCallback(args) {
-  return args.some((arg) => typeof arg === "function");
-}
-
 /** Rejects a call, telling its callback too, without an unhandled rejection when it has one. */
 function fail(args, error) {
   const result = Promise.reject(error);
@@ -164,19 +160,6 @@ export function ready(callback) {
     promise.then(() => callback(true), (error) => callback(false, error));
   }
   return promise;
-}
-
-/** Replays the calls that the inline snippet's stub queued before this script arrived. */
-export function replay(queue) {
-  const methods = { init, identify, reset, ready };
-  for (const [name, args, resolve, reject, promise] of queue) {
-    const method = methods[name];
-    if (!method) continue;
-    const list = Array.prototype.slice.call(args);
-    if (promise && (name !== "identify" || hasCallback(list))) promise.catch(() => {});
-    const result = method(...list);
-    if (resolve) Promise.resolve(result).then(resolve, reject);
-  }
 }
 
 export default { init, identify, reset, getHgid, ready, version };

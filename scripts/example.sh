@@ -11,7 +11,8 @@ cargo build --quiet --release -p herogi-server
 
 listen="${HEROGI_LISTEN:-127.0.0.1:8080}"
 echo
-echo "Example page: http://$listen/  (app id demo-app, secret demo-secret)"
+echo "Example page: the URL on the 'listening on' line below (app id demo-app, secret"
+echo "demo-secret). Another address: HEROGI_LISTEN=127.0.0.1:PORT scripts/example.sh"
 echo
 exec target/release/herogi-server --listen "$listen" --db "${HEROGI_DB:-target/example.db}" \
   --static www-example --static dist

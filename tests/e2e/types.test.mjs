@@ -88,10 +88,7 @@ test("declarations match the module's exports", async () => {
   const declarations = readFileSync(join(root, "dist/herogi.d.ts"), "utf8");
   const { values, members } = declaredNames(declarations);
   const module = await import(pathToFileURL(join(root, "dist/herogi.mjs")).href);
-  // `replay` runs the calls that the script tag's stub queued. Only the script-tag build uses it,
-  // because npm users have no stub, so the declarations leave it out.
-  const internal = new Set(["replay"]);
-  const exported = Object.keys(module).filter((name) => !internal.has(name));
+  const exported = Object.keys(module);
   for (const name of exported) assert.ok(values.has(name), `export ${name} has no declaration`);
   for (const name of values) assert.ok(name in module, `${name} is declared but not exported`);
   assert.deepEqual(Object.keys(module.default).sort(), [...members].sort());
