@@ -3,9 +3,10 @@
 // each page in turn for several runs, prints min/median/max per metric and writes
 // bench/results/latest.json. It builds nothing. bench/README.md describes each metric.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -70,18 +71,24 @@ function requireFile(path, hint) {
   }
 }
 
-/** Returns the raw, gzip (level 9) and brotli (quality 11) sizes of the files, added up. */
-function measureSize(files) {
+/**
+ * Returns the raw, gzip (level 9) and brotli (quality 11) sizes of the files, added up, with
+ * their SHA-256. Relative paths are read from the repository's folder, and `names` are the
+ * paths reported in the results.
+ */
+function measureSize(files, names = files) {
   let raw = 0;
   let gzip = 0;
   let brotli = 0;
+  const sha256 = [];
   for (const file of files) {
-    const bytes = readFileSync(join(root, file));
+    const bytes = readFileSync(resolve(root, file));
+    sha256.push(createHash("sha256").update(bytes).digest("hex"));
     raw += bytes.length;
     gzip += gzipSync(bytes, { level: 9 }).length;
     brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
   }
-  return { files, rawBytes: raw, gzipBytes: gzip, brotliBytes: brotli, gzipKiB: gzip / 1024 };
+  return { files: names, sha256, rawBytes: raw, gzipBytes: gzip, brotliBytes: brotli, gzipKiB: gzip / 1024 };
 }
 
 function describeMachine(browserVersion) {
@@ -160,13 +167,21 @@ async function main() {
   process.env.HEROGI_SERVER_BIN = serverBinary;
   const harness = await import("../tests/e2e/harness.mjs");
 
-  const staticArgs = ["--static", join(root, "bench/pages")];
+  // The run serves a copy of dist/herogi.min.js taken now, as /bench-build/herogi.min.js, so a
+  // rebuild during the run cannot mix two builds in one set of results.
+  const snapshotDir = mkdtempSync(join(os.tmpdir(), "herogi-bench-"));
+  mkdirSync(join(snapshotDir, "bench-build"));
+  const snapshot = join(snapshotDir, "bench-build/herogi.min.js");
+  copyFileSync(join(root, "dist/herogi.min.js"), snapshot);
+
+  const staticArgs = ["--static", join(root, "bench/pages"), "--static", snapshotDir];
   if (options.peers) staticArgs.push("--static", join(root, "bench/peers/node_modules"));
   const server = await harness.startServer(["--test-switches", ...staticArgs]);
   let browser;
   let sink;
   try {
     const variants = coreVariants({
+      script: snapshot,
       url: server.url,
       appId: harness.APP_ID,
       appSecret: harness.APP_SECRET,
@@ -178,7 +193,7 @@ async function main() {
       sink = await peers.startPeerSink();
       variants.push(...peers.peerVariants({ root, sink }));
     }
-    for (const variant of variants) variant.size = variant.scriptFiles.length ? measureSize(variant.scriptFiles) : null;
+    for (const variant of variants) variant.size = variant.scriptFiles.length ? measureSize(variant.scriptFiles, variant.scriptNames) : null;
 
     // The pages load from localhost and send to 127.0.0.1, two origins as on a real site, so a
     // request that needs CORS preflight gets one. --same-origin loads them from 127.0.0.1.
@@ -241,6 +256,7 @@ async function main() {
     await browser?.close();
     await server.stop();
     await sink?.stop();
+    rmSync(snapshotDir, { recursive: true, force: true });
   }
 }
 

@@ -41,8 +41,9 @@ async function checkServerDelivery({ sentBodies, burst, calls, admin, serverUrl,
 }
 
 /**
- * Returns the herogi and plain-fetch variants. `server` is { url, admin, getProfile, appId,
- * appSecret }, where admin resets and reads the server's request counters.
+ * Returns the herogi and plain-fetch variants. `server` is { script, url, admin, getProfile,
+ * appId, appSecret }: `script` is the file served as /bench-build/herogi.min.js, and admin resets
+ * and reads the server's request counters.
  */
 export function coreVariants(server) {
   const query = new URLSearchParams({ app: server.appId, secret: server.appSecret, api: server.url });
@@ -53,7 +54,13 @@ export function coreVariants(server) {
       checkServerDelivery({ ...args, admin: server.admin, serverUrl: server.url, getProfile: server.getProfile }),
   };
   return [
-    { ...common, name: "herogi", scriptFiles: ["dist/herogi.min.js"], page: `/bench-herogi.html?${query}` },
+    {
+      ...common,
+      name: "herogi",
+      scriptFiles: [server.script],
+      scriptNames: ["dist/herogi.min.js"],
+      page: `/bench-herogi.html?${query}`,
+    },
     { ...common, name: "plain fetch", scriptFiles: [], page: `/bench-plain.html?${query}` },
   ];
 }
