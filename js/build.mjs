@@ -2,6 +2,7 @@
 // dist/herogi.min.js (IIFE for script tags, wasm inlined) and dist/herogi.mjs (ES module for
 // npm users, wasm inlined), with their TypeScript declarations.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,3 +85,22 @@ for (const file of ["herogi.min.js", "herogi.mjs"]) {
   console.log(`dist/${file}: ${kib(bytes.length)} KiB, ${kib(gzipSync(bytes, { level: 9 }).length)} KiB gzip`);
 }
 console.log(`pkg/herogi_bg.wasm: ${(statSync(optimized).size / 1024).toFixed(1)} KiB`);
+
+// Subresource Integrity of the script-tag build: written beside it, and into the one line of
+// README.md whose script tag carries an sha384 integrity attribute, so the documented value is
+// always that of the last build. The build fails when README.md has no such line or several.
+const integrity = "sha384-" + createHash("sha384").update(readFileSync(join(dist, "herogi.min.js"))).digest("base64");
+writeFileSync(join(dist, "herogi.min.js.sri"), integrity + "\n");
+const readmePath = join(root, "README.md");
+const readme = readFileSync(readmePath, "utf8");
+const integrityLine = /^(<script src="[^"]*\/herogi\.min\.js" integrity=")sha384-[A-Za-z0-9+/]*={0,2}(" crossorigin="anonymous"><\/script>)$/gm;
+const marked = readme.match(integrityLine) ?? [];
+if (marked.length !== 1) {
+  throw new Error(
+    `README.md must have exactly one line <script src=".../herogi.min.js" integrity="sha384-..." ` +
+      `crossorigin="anonymous"></script> for the build to update; found ${marked.length}`,
+  );
+}
+const updated = readme.replace(integrityLine, `$1${integrity}$2`);
+if (updated !== readme) writeFileSync(readmePath, updated);
+console.log(`dist/herogi.min.js integrity: ${integrity} (dist/herogi.min.js.sri, README.md)`);
