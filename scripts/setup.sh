@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need on a fresh Debian machine, idempotently:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, Chromium with its driver,
-# and the npm packages. Each step is skipped when its tool is already there.
+# Firefox ESR with geckodriver, and the npm packages. Each step is skipped when its tool is
+# already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,24 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
+# Firefox ESR from Debian, for the browser tests and the smoke test in Firefox.
+if ! command -v firefox-esr >/dev/null; then
+  log "installing Debian's firefox-esr"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends firefox-esr >/dev/null
+fi
+
+# geckodriver, Firefox's WebDriver server, is not packaged by Debian, so it is built from source
+# with the lock file it ships. scripts/test.sh and tests/firefox/ look for it where cargo puts it.
+geckodriver_version=0.37.1
+geckodriver="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver"
+have=$("$geckodriver" --version 2>/dev/null | awk 'NR == 1 { print $2 }' || true)
+if [ "$have" != "$geckodriver_version" ]; then
+  log "installing geckodriver $geckodriver_version (about 3 to 4 minutes)"
+  cargo install --locked geckodriver --version "$geckodriver_version"
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate version exactly. Its own lock file pins a

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, native Rust tests (SDK core and server), the browser
-# tests of the wasm glue in headless Chromium, the release build with its size report, and the
-# end-to-end tests of dist/herogi.min.js against the real server. Installs what is missing first.
+# tests of the wasm glue in headless Chromium and Firefox ESR, the release build with its size
+# report, and the end-to-end tests of dist/herogi.min.js against the real server in Chromium.
+# A smoke test then runs the built script in Firefox ESR. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,9 +23,20 @@ cargo test --workspace --quiet
 step "browser tests of the wasm glue (headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --lib --target wasm32-unknown-unknown
 
+# MOZ_DISABLE_NONLOCAL_CONNECTIONS=1 makes Firefox refuse connections outside loopback, and the
+# prefs in tests/firefox/webdriver.json turn off the services that would try them.
+step "browser tests of the wasm glue (headless Firefox ESR)"
+firefox-esr --version
+MOZ_DISABLE_NONLOCAL_CONNECTIONS=1 GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/firefox/webdriver.json" \
+  cargo test --lib --target wasm32-unknown-unknown
+
 step "release build"
 npm run --silent build
 cargo build --quiet -p herogi-server
 
 step "end-to-end tests (built script, real server, headless Chromium)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "end-to-end smoke test (built script, real server, headless Firefox ESR)"
+node --test tests/firefox/
