@@ -23,8 +23,9 @@ cargo test --workspace --quiet
 step "browser tests of the wasm glue (headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --lib --target wasm32-unknown-unknown
 
-# MOZ_DISABLE_NONLOCAL_CONNECTIONS=1 makes Firefox refuse connections outside loopback, and the
-# prefs in tests/firefox/webdriver.json turn off the services that would try them.
+# With MOZ_DISABLE_NONLOCAL_CONNECTIONS=1, Firefox crashes instead of connecting to an address
+# that is neither loopback nor private. The prefs in tests/firefox/webdriver.json turn off the
+# services that would try such connections.
 step "browser tests of the wasm glue (headless Firefox ESR)"
 firefox-esr --version
 MOZ_DISABLE_NONLOCAL_CONNECTIONS=1 GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" \

@@ -38,11 +38,11 @@ export function firefoxCapabilities(extraPrefs = {}) {
 }
 
 /**
- * Starts geckodriver on a free port of 127.0.0.1. Firefox inherits its environment:
- * `MOZ_DISABLE_NONLOCAL_CONNECTIONS=1` makes Firefox refuse connections to hosts other than
- * loopback, and with `logDir` set, Firefox logs every host name it resolves to files there (read
- * them with `resolvedHosts`). Returns { url, output, stop }, where `output` collects the lines
- * that geckodriver and Firefox print.
+ * Starts geckodriver on a free port of 127.0.0.1. Firefox inherits its environment. With
+ * `MOZ_DISABLE_NONLOCAL_CONNECTIONS=1`, Firefox prints a FATAL ERROR line and crashes instead
+ * of connecting to an address that is neither loopback nor private. With `logDir` set, Firefox
+ * logs every host name it resolves to files there (read them with `resolvedHosts`). Returns
+ * { url, output, stop }, where `output` collects the lines that geckodriver and Firefox print.
  */
 export async function startGeckodriver({ logDir } = {}) {
   const env = { ...process.env, MOZ_DISABLE_NONLOCAL_CONNECTIONS: "1" };
