@@ -154,7 +154,7 @@ async function measureFirstCall(page, cdp, endpoint, externalId) {
     const callAtMs = await page.evaluate((externalId) => {
       const callAt = performance.now();
       const call = window.bench.identify(externalId, 0);
-      if (call && typeof call.catch === "function") call.catch(() => {});
+      window.benchFirstCall = Promise.resolve(call).catch(() => {});
       return callAt;
     }, externalId);
     const callAt = navigationStart + callAtMs / 1000;
@@ -165,6 +165,8 @@ async function measureFirstCall(page, cdp, endpoint, externalId) {
       const timing = request && timings.get(request.id);
       if (timing) {
         const sentAt = timing.requestTime + timing.sendStart / 1000;
+        // The burst starts after this call has settled, so it starts from the stored hgid.
+        await page.evaluate(() => window.benchFirstCall);
         return {
           callToRequestMs: (sentAt - callAt) * 1000,
           callToFetchMs: (request.at - callAt) * 1000,

@@ -57,14 +57,16 @@ export function summarizeVisits(visits) {
   return summary;
 }
 
-function formatNumber(value) {
+/** Formats a number with one decimal below 100 (none for a count) and thousands separators. */
+function formatNumber(value, isCount = false) {
   if (value === null || value === undefined || Number.isNaN(value)) return "n/a";
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString("en-US");
+  if (isCount || Math.abs(value) >= 100) return Math.round(value).toLocaleString("en-US");
   return value.toFixed(1);
 }
 
-function formatRange({ min, median, max }) {
-  return `${formatNumber(median)} (${formatNumber(min)} to ${formatNumber(max)})`;
+function formatRange({ min, median, max }, isCount = false) {
+  const format = (value) => formatNumber(value, isCount);
+  return `${format(median)} (${format(min)} to ${format(max)})`;
 }
 
 function formatTable(header, rows) {
@@ -89,9 +91,9 @@ function countRuns(visits, predicate) {
 
 function deliveryRow(variant) {
   const visits = variant.visits;
-  const summarizeField = (read) => {
+  const summarizeField = (read, isCount = true) => {
     const values = visits.map(read).filter((value) => typeof value === "number");
-    return values.length ? formatRange(summarize(values)) : "n/a";
+    return values.length ? formatRange(summarize(values), isCount) : "n/a";
   };
   const rejected = visits.reduce(
     (sum, visit) => sum + Object.values(visit.burst.rejected ?? {}).reduce((a, b) => a + b, 0),
@@ -99,7 +101,7 @@ function deliveryRow(variant) {
   );
   return [
     variant.name,
-    summarizeField((visit) => visit.burst.settleMs),
+    summarizeField((visit) => visit.burst.settleMs, false),
     summarizeField((visit) => visit.burst.requests),
     summarizeField((visit) => visit.burst.applied),
     summarizeField((visit) => visit.burst.scoresSent),

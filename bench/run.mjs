@@ -91,7 +91,12 @@ function measureSize(files, names = files) {
   return { files: names, sha256, rawBytes: raw, gzipBytes: gzip, brotliBytes: brotli, gzipKiB: gzip / 1024 };
 }
 
-function describeMachine(browserVersion) {
+/** Returns the 1, 5 and 15 minute load averages, rounded to two decimals. */
+function loadAverage() {
+  return os.loadavg().map((load) => Number(load.toFixed(2)));
+}
+
+function describeMachine(browserVersion, loadAtStart) {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
   const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown";
   return {
@@ -101,7 +106,8 @@ function describeMachine(browserVersion) {
     kernel: `${os.type()} ${os.release()}`,
     chromium: browserVersion,
     node: process.version,
-    loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadAverage(),
   };
 }
 
@@ -158,6 +164,7 @@ function logVisit(label, visit) {
 
 async function main() {
   const options = parseOptions();
+  const loadAtStart = loadAverage();
   const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/release/herogi-server");
   requireFile(join(root, "node_modules/playwright-core"), "run scripts/setup.sh (or npm install) first");
   requireFile(join(root, "dist/herogi.min.js"), "run `npm run build` first");
@@ -232,7 +239,7 @@ async function main() {
       runs: options.runs,
       calls: options.calls,
       sameOrigin: options.sameOrigin,
-      machine: describeMachine(browser.version()),
+      machine: describeMachine(browser.version(), loadAtStart),
       build: describeBuild(),
       variants: variants.map((variant) => ({
         name: variant.name,
@@ -248,7 +255,8 @@ async function main() {
     const machine = results.machine;
     console.log(
       `\n${results.date}, ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ` +
-        `Chromium ${machine.chromium}, ${results.runs} runs, median (min to max):\n`,
+        `Chromium ${machine.chromium}, load average ${machine.loadAverageAtStart[0]} at start and ` +
+        `${machine.loadAverageAtEnd[0]} at end, ${results.runs} runs, median (min to max):\n`,
     );
     console.log(formatTables(results));
     console.log("\nwrote bench/results/latest.json");
