@@ -107,9 +107,11 @@ pub fn number(value: f64) -> Value {
     Value::Number(Number { value, text })
 }
 
+/// Returns whether the prototype is `null` or an `Object.prototype`, of this realm or another
+/// (an iframe's): the one prototype whose own prototype is `null`.
 fn is_plain_object(value: &JsValue) -> Result<bool, JsValue> {
     let prototype = prototype_of(value)?;
-    Ok(prototype.is_null() || Object::is(&prototype, &Object::get_prototype_of(&Object::new())))
+    Ok(prototype.is_null() || prototype_of(&prototype)?.is_null())
 }
 
 /// Reads own enumerable string keys; keys such as `__proto__` stay data.

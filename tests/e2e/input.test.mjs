@@ -392,3 +392,20 @@ test("http apiUrl for remote host rejected", async (t) => {
   assert.match(messages.errors[1], /https/);
   assert.deepEqual(requests.filter((url) => url.includes("example.com")), []);
 });
+
+test("objects from another frame are plain", async (t) => {
+  const { page, bodies } = await openPage(t);
+  await init(page);
+  const hgid = await page.evaluate(async () => {
+    const frame = document.createElement("iframe");
+    document.body.append(frame);
+    const attributes = frame.contentWindow.JSON.parse('{"firstname":"Framed"}');
+    const custom = frame.contentWindow.JSON.parse('{"plan":"pro"}');
+    const result = await herogi.identify("input-framed", attributes, custom);
+    return result.hgid;
+  });
+  assert.equal(bodies.at(-1).firstname, "Framed");
+  const profile = await getProfile(server.url, hgid);
+  assert.equal(profile.firstname, "Framed");
+  assert.equal(profile.customAttributes.plan, "pro");
+});
