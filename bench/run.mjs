@@ -18,18 +18,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_RUNS = 50;
 const MAX_CALLS = 10_000;
 
-const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--peers]
+const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--peers] [--same-origin]
 
 Measures herogi.min.js against a plain-fetch page in headless Chromium, against the release
 herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release -p herogi-server
 
-  --runs N    visits of each page, interleaved (default 7, at most ${MAX_RUNS})
-  --calls N   identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
-  --peers     also measure the peer SDKs installed by bench/peers/install.sh
-  --same-origin  serve the pages from the API's origin, so no request needs CORS preflight
-  --help      print this help`;
+  --runs N         visits of each page, interleaved (default 7, at most ${MAX_RUNS})
+  --calls N        identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
+  --peers          also measure the peer SDKs installed by bench/peers/install.sh
+  --same-origin    serve the pages from the API's origin, so no request needs a CORS preflight
+  --help           print this help`;
 
-/** Parses the command line; exits with the usage text when it is invalid. */
+/** Parses the command line, and exits with the usage text when it is invalid. */
 function parseOptions() {
   let values;
   try {
@@ -268,4 +268,10 @@ async function main() {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  console.error(`bench/run.mjs failed: ${error.message}`);
+  if (error.cause) console.error(`caused by: ${error.cause.message ?? error.cause}`);
+  process.exitCode = 1;
+}
