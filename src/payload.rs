@@ -38,7 +38,7 @@ pub struct Dropped {
     pub key: String,
     /// The field name reported to the page (`"email"`, or the key itself when it is unknown).
     pub field: String,
-    /// Why it was dropped, as a phrase that follows the field name.
+    /// The reason it was dropped, as a phrase that follows the field name.
     pub reason: String,
 }
 

@@ -39,7 +39,7 @@ pub struct Entry {
     pub detached: Option<Option<String>>,
 }
 
-/// What [`make_room`] did.
+/// The outcome of [`make_room`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Room {
     /// Pairs of (id of an entry merged away, id of the entry that absorbed it).

@@ -4,15 +4,15 @@
 /// Delay before the first retry, in milliseconds.
 pub const BASE_DELAY_MS: f64 = 1_000.0;
 
-/// Longest backoff delay, in milliseconds.
+/// Maximum backoff delay, in milliseconds.
 pub const MAX_DELAY_MS: f64 = 60_000.0;
 
 /// Longest `Retry-After` the SDK honours, in milliseconds; a longer one is cut to this.
 pub const MAX_RETRY_AFTER_MS: f64 = 3_600_000.0;
 
-/// Returns the delay before retry number `attempt` (0 for the first retry): the base doubled per
-/// attempt, capped at [`MAX_DELAY_MS`], then scaled by a jitter factor between 0.5 and 1.0 drawn
-/// from `random` (uniform in `[0, 1)`), so that many visitors do not retry in step.
+/// Returns the delay before retry number `attempt` (0 for the first retry). The base doubles per
+/// attempt up to [`MAX_DELAY_MS`]. A jitter factor between 0.5 and 1.0, drawn from `random`
+/// (uniform in `[0, 1)`), scales it so that many visitors do not retry in step.
 pub fn backoff_ms(attempt: u32, random: f64) -> f64 {
     let exponential = BASE_DELAY_MS * f64::from(1u32 << attempt.min(16));
     exponential.min(MAX_DELAY_MS) * (0.5 + random.clamp(0.0, 1.0) / 2.0)

@@ -338,9 +338,9 @@ async fn adopt_orphans(sdk: &Sdk) {
     }
 }
 
-/// What became of one attempt at the head of the queue.
+/// The outcome of one attempt at the head of the queue.
 enum Attempt {
-    /// Answered: delivered or finally failed; the entry leaves the queue.
+    /// Delivered or finally failed, so the entry leaves the queue.
     Done(Result<String, Error>),
     /// Failed in a way that may pass; send again after the delay, in milliseconds.
     Retry(f64),
