@@ -3,8 +3,9 @@
 //!
 //! An entry is stored as lines of text, so the wasm build needs no JSON parser: a version line,
 //! the request id, the order key, the tab that made the call, the externalId, then one
-//! `name=value` line per field. No line can hold a newline: the field rules reject control
-//! characters and the JSON writer escapes them.
+//! `name=value` line per field, and optional marks: `#` and the visitor generation, `!` when the
+//! call keeps location out, `@` and the hgid fixed by a `reset`. No line can hold a newline: the
+//! field rules reject control characters and the JSON writer escapes them.
 
 use crate::error::push_u32;
 use crate::fields::Field;
@@ -37,6 +38,12 @@ pub struct Entry {
     /// The hgid fixed for a call made before `reset` (`Some(None)`: no hgid): it is sent with
     /// that one, and its answer does not change the stored identity.
     pub detached: Option<Option<String>>,
+    /// The visitor generation when the call was made; `reset` starts a new one, and the response
+    /// to a call of an earlier generation no longer changes the stored identity.
+    pub visitor: String,
+    /// Whether the browser's location may be added to the call: false when the call, or the
+    /// visitor's latest call before it, opted out.
+    pub share_location: bool,
 }
 
 /// The outcome of [`make_room`].
@@ -107,6 +114,13 @@ impl Entry {
             .map(|(field, value)| [field.name(), "=", value].concat())
             .collect();
         lines.extend(fields.iter().map(String::as_str));
+        let visitor = ["#", &self.visitor].concat();
+        if !self.visitor.is_empty() {
+            lines.push(&visitor);
+        }
+        if !self.share_location {
+            lines.push("!");
+        }
         let detached = self
             .detached
             .as_ref()
@@ -133,10 +147,18 @@ impl Entry {
             external_id,
             ..Identify::default()
         };
-        let mut detached = None;
+        let (mut detached, mut visitor, mut share_location) = (None, String::new(), true);
         for line in lines {
             if let Some(hgid) = line.strip_prefix('@') {
                 detached = Some((!hgid.is_empty()).then(|| String::from(hgid)));
+                continue;
+            }
+            if let Some(generation) = line.strip_prefix('#') {
+                visitor = generation.into();
+                continue;
+            }
+            if line == "!" {
+                share_location = false;
                 continue;
             }
             let (name, value) = line.split_once('=')?;
@@ -148,18 +170,49 @@ impl Entry {
             tab,
             request,
             detached,
+            visitor,
+            share_location,
         })
     }
 
-    /// Returns the size of the stored text, in bytes.
+    /// Returns the size of the stored text, in bytes, without writing it.
     pub fn stored_bytes(&self) -> usize {
-        self.encode().len()
+        let lines = [
+            VERSION,
+            &self.id,
+            &self.order,
+            &self.tab,
+            self.request.external_id.as_deref().unwrap_or(""),
+        ];
+        let fixed: usize = lines.iter().map(|line| line.len() + 1).sum::<usize>();
+        let fields: usize = self
+            .request
+            .fields
+            .iter()
+            .map(|(field, value)| field.name().len() + value.len() + 2)
+            .sum();
+        let visitor = if self.visitor.is_empty() {
+            0
+        } else {
+            self.visitor.len() + 2
+        };
+        let location = if self.share_location { 0 } else { 2 };
+        let detached = self
+            .detached
+            .as_ref()
+            .map_or(0, |hgid| hgid.as_deref().map_or(0, str::len) + 2);
+        // Each of the first five lines counts one byte more: four newlines and the externalId's
+        // mark. Each later line counts its newline and its mark.
+        fixed + fields + visitor + location + detached
     }
 
     /// Returns whether both calls are for the same visitor: the same externalId, or none, on
-    /// the same side of a `reset`.
+    /// the same side of a `reset`, with the same location choice.
     pub fn same_visitor(&self, other: &Entry) -> bool {
-        self.request.external_id == other.request.external_id && self.detached == other.detached
+        self.request.external_id == other.request.external_id
+            && self.detached == other.detached
+            && self.visitor == other.visitor
+            && self.share_location == other.share_location
     }
 
     /// Merges a later call for the same visitor into this one: the later values win, custom
@@ -247,25 +300,27 @@ fn member_key(member: &str) -> &str {
 /// sent) is never merged or dropped.
 pub fn make_room(queue: &mut Vec<Entry>, incoming: &Entry, busy: Option<&str>) -> Room {
     let mut room = Room::default();
-    let fits = |queue: &Vec<Entry>| {
-        let bytes: usize = queue.iter().map(Entry::stored_bytes).sum();
-        queue.len() < MAX_ENTRIES && bytes + incoming.stored_bytes() <= MAX_BYTES
-    };
+    let mut bytes: usize = queue.iter().map(Entry::stored_bytes).sum();
+    let budget = MAX_BYTES.saturating_sub(incoming.stored_bytes());
+    let fits = |len: usize, bytes: usize| len < MAX_ENTRIES && bytes <= budget;
+    let movable = |entry: &Entry| Some(entry.id.as_str()) != busy;
 
     let mut index = 0;
-    while !fits(queue) && index + 1 < queue.len() {
-        let movable = |entry: &Entry| Some(entry.id.as_str()) != busy;
-        let mergeable = queue[index].same_visitor(&queue[index + 1])
-            && movable(&queue[index])
-            && movable(&queue[index + 1]);
-        let merged = mergeable.then(|| {
-            let mut merged = queue[index].clone();
-            merged.absorb(queue[index + 1].clone());
-            merged
-        });
-        match merged.filter(|merged| merged.request.within_limits()) {
+    while !fits(queue.len(), bytes) && index + 1 < queue.len() {
+        let (first, second) = (&queue[index], &queue[index + 1]);
+        let merged = (first.same_visitor(second) && movable(first) && movable(second))
+            .then(|| {
+                let mut merged = first.clone();
+                merged.absorb(second.clone());
+                merged
+            })
+            .filter(|merged| merged.request.within_limits());
+        match merged {
             Some(merged) => {
-                queue.remove(index + 1);
+                let second = queue.remove(index + 1);
+                bytes = bytes + merged.stored_bytes()
+                    - second.stored_bytes()
+                    - queue[index].stored_bytes();
                 let absorbed = core::mem::replace(&mut queue[index], merged).id;
                 room.merged.push((absorbed, queue[index].id.clone()));
             }
@@ -273,16 +328,42 @@ pub fn make_room(queue: &mut Vec<Entry>, incoming: &Entry, busy: Option<&str>) -
         }
     }
 
-    while !fits(queue) {
-        let Some(oldest) = queue
-            .iter()
-            .position(|entry| Some(entry.id.as_str()) != busy)
-        else {
+    while !fits(queue.len(), bytes) {
+        let Some(oldest) = queue.iter().position(movable) else {
             break;
         };
-        room.dropped.push(queue.remove(oldest).id);
+        let dropped = queue.remove(oldest);
+        bytes -= dropped.stored_bytes();
+        room.dropped.push(dropped.id);
     }
     room
+}
+
+/// Merges the calls after `queue[at]` into it while they are for the same visitor and the
+/// merged call's stored text stays within `max_bytes`, so that one request carries them. The
+/// entry `busy` is never merged. Returns the merges as [`Room::merged`] does.
+pub fn merge_from(
+    queue: &mut Vec<Entry>,
+    at: usize,
+    max_bytes: usize,
+    busy: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut merges = Vec::new();
+    while let Some([first, second]) = queue.get(at..at + 2) {
+        let busy = |entry: &Entry| Some(entry.id.as_str()) == busy;
+        if !first.same_visitor(second) || busy(first) || busy(second) {
+            break;
+        }
+        let mut merged = first.clone();
+        merged.absorb(second.clone());
+        if !merged.request.within_limits() || merged.stored_bytes() > max_bytes {
+            break;
+        }
+        queue.remove(at + 1);
+        let absorbed = core::mem::replace(&mut queue[at], merged).id;
+        merges.push((absorbed, queue[at].id.clone()));
+    }
+    merges
 }
 
 #[cfg(test)]
@@ -304,6 +385,8 @@ mod tests {
             tab: "tab".into(),
             request,
             detached: None,
+            visitor: String::new(),
+            share_location: true,
         }
     }
 
@@ -350,6 +433,39 @@ mod tests {
                 ..entry("id-3", None, &[(Field::City, "Oslo")])
             };
             assert_eq!(Entry::decode(&before_reset.encode()), Some(before_reset));
+        }
+
+        let marked = Entry {
+            visitor: "generation-2".into(),
+            share_location: false,
+            detached: Some(Some("h-old".into())),
+            ..entry("id-4", Some("bob"), &[(Field::City, "Oslo")])
+        };
+        assert_eq!(Entry::decode(&marked.encode()), Some(marked));
+    }
+
+    #[test]
+    fn stored_bytes_counts_the_stored_text() {
+        let entries = [
+            entry("1", None, &[]),
+            entry(
+                "2",
+                Some("alice"),
+                &[(Field::Email, "a@b.co"), (Field::City, "Oslo")],
+            ),
+            Entry {
+                visitor: "v".into(),
+                share_location: false,
+                detached: Some(None),
+                ..entry("3", None, &[(Field::City, "Oslo")])
+            },
+            Entry {
+                detached: Some(Some("h".into())),
+                ..entry("4", Some(""), &[])
+            },
+        ];
+        for entry in entries {
+            assert_eq!(entry.stored_bytes(), entry.encode().len(), "{entry:?}");
         }
     }
 
@@ -461,6 +577,17 @@ mod tests {
         let after = entry("2", None, &[]);
         assert!(!before.same_visitor(&after));
         assert!(before.same_visitor(&before.clone()));
+
+        let next_generation = Entry {
+            visitor: "g2".into(),
+            ..entry("3", None, &[])
+        };
+        assert!(!after.same_visitor(&next_generation));
+        let opted_out = Entry {
+            share_location: false,
+            ..entry("4", None, &[])
+        };
+        assert!(!after.same_visitor(&opted_out));
     }
 
     #[test]
@@ -472,6 +599,30 @@ mod tests {
         assert!(room.merged.is_empty());
         assert_eq!(room.dropped, vec!["1".to_string()]);
         assert_eq!(queue[0].id, "0");
+    }
+
+    #[test]
+    fn merges_stop_at_the_next_visitor_or_the_size() {
+        let mut queue = vec![
+            entry("1", None, &[(Field::City, "Oslo")]),
+            entry("2", None, &[(Field::City, "Bergen")]),
+            entry("3", Some("bob"), &[]),
+            entry("4", Some("bob"), &[]),
+        ];
+        let merges = merge_from(&mut queue, 0, MAX_BYTES, None);
+        assert_eq!(merges, vec![("1".to_string(), "2".to_string())]);
+        assert_eq!(queue.len(), 3);
+        assert_eq!(queue[0].request.get(Field::City), Some("Bergen"));
+
+        let big = "x".repeat(1000);
+        let mut queue = vec![
+            entry("1", None, &[(Field::City, &big)]),
+            entry("2", None, &[(Field::Email, &big)]),
+        ];
+        assert!(merge_from(&mut queue, 0, 1500, None).is_empty());
+        assert!(merge_from(&mut queue, 0, MAX_BYTES, Some("1")).is_empty());
+        assert!(merge_from(&mut queue, 1, MAX_BYTES, None).is_empty());
+        assert_eq!(merge_from(&mut queue, 0, MAX_BYTES, None).len(), 1);
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub fn backoff_ms(attempt: u32, random: f64) -> f64 {
 }
 
 /// Reads a `Retry-After` header: delay seconds (`"2"`) or an HTTP date, which `parse_date` turns
-/// into milliseconds since the epoch. Returns the delay in milliseconds from `now_ms`, capped at
-/// [`MAX_RETRY_AFTER_MS`], or `None` when the header is neither.
+/// into milliseconds since the epoch. Returns the delay in milliseconds from `now_ms`, at least
+/// [`BASE_DELAY_MS`] so that `0` or a past date cannot make the SDK retry in a tight loop, and at
+/// most [`MAX_RETRY_AFTER_MS`]; `None` when the header is neither.
 pub fn retry_after_ms(
     header: &str,
     now_ms: f64,
@@ -33,11 +34,13 @@ pub fn retry_after_ms(
             .take(7)
             .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
         f64::from(seconds) * 1000.0
-    } else {
+    } else if header.bytes().any(|b| b.is_ascii_alphabetic()) {
         let date = parse_date(header).filter(|date| date.is_finite())?;
-        (date - now_ms).max(0.0)
+        date - now_ms
+    } else {
+        return None;
     };
-    Some(delay.min(MAX_RETRY_AFTER_MS))
+    Some(delay.clamp(BASE_DELAY_MS, MAX_RETRY_AFTER_MS))
 }
 
 #[cfg(test)]
@@ -65,12 +68,15 @@ mod tests {
     fn retry_after_seconds() {
         let never = |_: &str| None;
         assert_eq!(retry_after_ms("2", 0.0, never), Some(2_000.0));
-        assert_eq!(retry_after_ms(" 0 ", 0.0, never), Some(0.0));
+        assert_eq!(retry_after_ms(" 0 ", 0.0, never), Some(BASE_DELAY_MS));
         assert_eq!(
             retry_after_ms("99999999", 0.0, never),
             Some(MAX_RETRY_AFTER_MS)
         );
-        assert_eq!(retry_after_ms("-1", 0.0, never), None);
+        // A browser's date parser reads "-1" and "0.5" as years, so they must not reach it.
+        let any_date = |_: &str| Some(0.0);
+        assert_eq!(retry_after_ms("-1", 0.0, any_date), None);
+        assert_eq!(retry_after_ms("0.5", 0.0, any_date), None);
         assert_eq!(retry_after_ms("1.5", 0.0, never), None);
         assert_eq!(retry_after_ms("", 0.0, never), None);
     }
@@ -84,7 +90,7 @@ mod tests {
         );
         assert_eq!(
             retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 20_000.0, date),
-            Some(0.0)
+            Some(BASE_DELAY_MS)
         );
         assert_eq!(retry_after_ms("tomorrow", 0.0, date), None);
         assert_eq!(retry_after_ms("x", 0.0, |_| Some(f64::NAN)), None);

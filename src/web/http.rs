@@ -3,9 +3,26 @@
 use super::convert;
 use crate::error::{Error, ErrorCode};
 use alloc::string::{String, ToString};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `fetch`, looked up at each call; a wrapper that throws is caught.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn page_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+
+    /// `AbortSignal.timeout(ms)`, which throws where the browser lacks it.
+    #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = timeout)]
+    fn abort_after(ms: f64) -> Result<JsValue, JsValue>;
+}
+
+/// How long a request may take, headers and body, before it counts as a network failure and
+/// is sent again later with the same request id.
+pub const TIMEOUT_MS: f64 = 15_000.0;
 
 /// Largest body sent with `keepalive`, in bytes: browsers allow 64 KiB for all keepalive
 /// requests in flight, and the headers count too.
@@ -46,10 +63,10 @@ impl Post<'_> {
         convert::set(&init, "credentials", &JsValue::from_str("omit"));
         let keepalive = self.body.len() <= MAX_KEEPALIVE_BODY;
         convert::set(&init, "keepalive", &JsValue::from_bool(keepalive));
-
-        let url = [self.api_url, "/v1/identify"].concat();
-        let global: web_sys::Window = js_sys::global().unchecked_into();
-        Ok(global.fetch_with_str_and_init(&url, &init))
+        if let Ok(signal) = abort_after(TIMEOUT_MS) {
+            convert::set(&init, "signal", &signal);
+        }
+        page_fetch(&[self.api_url, "/v1/identify"].concat(), &init)
     }
 
     /// Sends the request and returns the `hgid` of the answer.
@@ -65,15 +82,30 @@ impl Post<'_> {
             retry_after: None,
         };
         let started = self.start().map_err(|cause| fail(network(cause)))?;
-        let answer = JsFuture::from(started)
+        // The deadline holds even where the browser cannot abort the request.
+        let deadline = Promise::new(&mut |resolve, _| {
+            let global: web_sys::Window = js_sys::global().unchecked_into();
+            let _ = global
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, TIMEOUT_MS as i32);
+        });
+        let timed_out = || {
+            fail(Error::new(
+                ErrorCode::Network,
+                "the server did not respond within 15 s".to_string(),
+            ))
+        };
+        let answer = JsFuture::from(Promise::race(&Array::of2(&started, &deadline)))
             .await
             .map_err(|cause| fail(network(cause)))?;
-        let response: Response = answer.unchecked_into();
+        let response: Response = answer.dyn_into().map_err(|_| timed_out())?;
         let text = match response.text() {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .and_then(|t| t.as_string()),
+            Ok(promise) => {
+                match JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))).await {
+                    Ok(text) if text.is_undefined() => return Err(timed_out()),
+                    Ok(text) => text.as_string(),
+                    Err(cause) => return Err(fail(network(cause))),
+                }
+            }
             Err(_) => None,
         };
         let json = text
@@ -104,7 +136,7 @@ fn network(cause: JsValue) -> Error {
         .as_string()
         .unwrap_or_default();
     let mut message = String::from(
-        "the request failed before the server answered (offline, DNS, CORS or a blocked request)",
+        "the request failed before the server responded (offline, DNS, CORS or a blocked request)",
     );
     if !detail.is_empty() {
         message.push_str(": ");

@@ -59,15 +59,18 @@ struct State {
     calls: Vec<(String, Vec<Call>)>,
     /// Whether the send loop is running.
     sending: bool,
-    /// The request id of the entry whose request is in flight.
-    in_flight: Option<String>,
+    /// The request id of the entry being sent (waiting for location or in flight), which the
+    /// queue bounds must not merge or drop.
+    busy: Option<String>,
+    /// Whether a request of the send loop is in flight.
+    in_flight: bool,
     /// Failed attempts of the entry at the head of the queue, for the backoff.
     failures: u32,
     /// Calls made by this page, for the order keys.
     counter: u32,
-    /// The request id sent with keepalive as the page was last hidden, so that `pagehide`
-    /// after `visibilitychange` does not send it twice.
-    flushed: Option<String>,
+    /// The request ids sent with keepalive as the page was last hidden, so that `pagehide`
+    /// after `visibilitychange` does not send them twice.
+    flushed: Vec<String>,
 }
 
 static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
@@ -76,10 +79,11 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     entries: Vec::new(),
     calls: Vec::new(),
     sending: false,
-    in_flight: None,
+    busy: None,
+    in_flight: false,
     failures: 0,
     counter: 0,
-    flushed: None,
+    flushed: Vec::new(),
 }));
 
 /// Returns whether `init` has succeeded.
@@ -126,28 +130,42 @@ pub fn reset() {
     }
 }
 
-/// Forgets the hgid, the externalId it belongs to and the location opt-out, so the next call
-/// starts a new visitor. Calls still queued keep the hgid they would have had and are sent
-/// with it, and their answers no longer change the stored identity.
+/// Forgets the hgid, the externalId it belongs to and the location opt-out, and starts a new
+/// visitor generation, so the next call starts a new visitor. Calls still queued keep the hgid
+/// they would have had and are sent with it, both this page's and those that other pages left
+/// in storage. Their responses no longer change the stored identity.
 fn reset_identity(sdk: &Sdk) {
     let old = sdk.store.identity();
-    let detached: Vec<Entry> = {
-        let mut state = STATE.borrow_mut();
-        for entry in state
-            .entries
-            .iter_mut()
-            .filter(|entry| entry.detached.is_none())
-        {
-            let hgid = old.hgid_for(entry.request.external_id.as_deref());
+    let old_visitor = sdk.store.visitor();
+    let detach = |entry: &mut Entry| {
+        if entry.detached.is_none() {
+            let hgid = (entry.visitor == old_visitor)
+                .then(|| old.hgid_for(entry.request.external_id.as_deref()))
+                .flatten();
             entry.detached = Some(hgid.map(str::to_string));
         }
+    };
+    let own: Vec<Entry> = {
+        let mut state = STATE.borrow_mut();
+        state.entries.iter_mut().for_each(detach);
         state.entries.clone()
     };
-    for entry in &detached {
+    for entry in &own {
         sdk.store.write(&entry.key(), Some(&entry.encode()));
     }
-    sdk.store.save(&crate::identity::Identity::default());
-    sdk.store.set_location_optout(false);
+    let own_keys: Vec<String> = own.iter().map(Entry::key).collect();
+    for key in sdk.store.keys(queue::KEY_PREFIX) {
+        if own_keys.contains(&key) {
+            continue;
+        }
+        if let Some(mut entry) = sdk.store.read(&key).as_deref().and_then(Entry::decode) {
+            if entry.detached.is_none() {
+                detach(&mut entry);
+                sdk.store.write(&key, Some(&entry.encode()));
+            }
+        }
+    }
+    sdk.store.forget_visitor(&new_request_id());
     console::debug(&["reset: the next call starts a new visitor"]);
 }
 
@@ -163,11 +181,16 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
             request.set(*field, value.clone());
         }
     }
-    // An OPTOUT of location, in this call or remembered from an earlier one, keeps it out.
-    if let Some(optin) = request.get(Field::LocationOptin) {
-        sdk.store
-            .set_location_optout(optin == fields::optin_text(false));
-    }
+    // An OPTOUT of location, in this call or remembered from an earlier one, keeps it out of
+    // this call, whatever later calls choose.
+    let optout = match request.get(Field::LocationOptin) {
+        Some(optin) => {
+            let optout = optin == fields::optin_text(false);
+            sdk.store.set_location_optout(optout);
+            optout
+        }
+        None => sdk.store.location_optout(),
+    };
 
     let entry = {
         let mut state = STATE.borrow_mut();
@@ -179,6 +202,8 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
             tab: sdk.tab.clone(),
             request,
             detached: None,
+            visitor: sdk.store.visitor(),
+            share_location: !optout,
         }
     };
     make_room(sdk, &entry);
@@ -196,36 +221,19 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
 /// Keeps the queue within its bounds before `incoming` joins it: merges consecutive calls for
 /// the same visitor, then drops the oldest, and tells the page once.
 fn make_room(sdk: &Sdk, incoming: &Entry) {
-    let (room, merged_entries, dropped_calls) = {
+    let room = {
         let mut state = STATE.borrow_mut();
-        let busy = state.in_flight.clone();
-        let room = queue::make_room(&mut state.entries, incoming, busy.as_deref());
-        let mut dropped_calls = Vec::new();
-        for (absorbed, into) in &room.merged {
-            let moved = take_calls(&mut state, absorbed);
-            match state.calls.iter_mut().find(|(id, _)| id == into) {
-                Some((_, calls)) => calls.extend(moved),
-                None => state.calls.push((into.clone(), moved)),
-            }
-        }
-        for id in &room.dropped {
-            dropped_calls.extend(take_calls(&mut state, id));
-        }
-        let merged_entries: Vec<Entry> = room
-            .merged
-            .iter()
-            .filter_map(|(_, into)| state.entries.iter().find(|e| &e.id == into).cloned())
-            .collect();
-        (room, merged_entries, dropped_calls)
+        let busy = state.busy.clone();
+        queue::make_room(&mut state.entries, incoming, busy.as_deref())
     };
-
-    for (absorbed, _) in &room.merged {
-        sdk.store
-            .write(&[queue::KEY_PREFIX, absorbed].concat(), None);
-    }
-    for entry in merged_entries {
-        sdk.store.write(&entry.key(), Some(&entry.encode()));
-    }
+    apply_merges(sdk, &room.merged);
+    let dropped_calls: Vec<Call> = {
+        let mut state = STATE.borrow_mut();
+        room.dropped
+            .iter()
+            .flat_map(|id| take_calls(&mut state, id))
+            .collect()
+    };
     for id in &room.dropped {
         sdk.store.write(&[queue::KEY_PREFIX, id].concat(), None);
     }
@@ -244,6 +252,32 @@ fn make_room(sdk: &Sdk, incoming: &Entry) {
             "the call was dropped because the queue of undelivered calls is full".to_string(),
         );
         settle(call, Err(error));
+    }
+}
+
+/// Records merges made in the page's queue: the merged entry settles the calls of the entries
+/// it absorbed, and storage holds it in their place.
+fn apply_merges(sdk: &Sdk, merges: &[(String, String)]) {
+    let merged_entries: Vec<Entry> = {
+        let mut state = STATE.borrow_mut();
+        for (absorbed, into) in merges {
+            let moved = take_calls(&mut state, absorbed);
+            match state.calls.iter_mut().find(|(id, _)| id == into) {
+                Some((_, calls)) => calls.extend(moved),
+                None => state.calls.push((into.clone(), moved)),
+            }
+        }
+        merges
+            .iter()
+            .filter_map(|(_, into)| state.entries.iter().find(|e| &e.id == into).cloned())
+            .collect()
+    };
+    for (absorbed, _) in merges {
+        sdk.store
+            .write(&[queue::KEY_PREFIX, absorbed].concat(), None);
+    }
+    for entry in merged_entries {
+        sdk.store.write(&entry.key(), Some(&entry.encode()));
     }
 }
 
@@ -272,29 +306,42 @@ pub fn start_sending() {
 }
 
 /// Sends until the queue is empty: takes the send lock, adopts the entries of pages that went
-/// away, sends one entry at a time, and on a failure that may pass releases the lock and waits.
+/// away, and sends one entry at a time. After a failure that may pass it waits with the lock
+/// held, so that no other tab's later call goes out first.
 async fn send_loop() {
     let Some(sdk) = STATE.borrow().sdk.clone() else {
         return;
     };
     loop {
         let lock = tabs::SendLock::acquire(&sdk.store, &sdk.tab).await;
-        adopt_orphans(&sdk).await;
-        let wait = send_entries(&sdk, &lock).await;
-        drop(lock);
-
-        match wait {
-            Some(delay) => {
-                console::debug(&["waiting before the next attempt"]);
-                timer::sleep(delay).await;
-            }
-            None => {
-                let mut state = STATE.borrow_mut();
-                if state.entries.is_empty() {
-                    state.sending = false;
-                    return;
+        loop {
+            adopt_orphans(&sdk).await;
+            match send_entries(&sdk, &lock).await {
+                Some(delay) => {
+                    console::debug(&["waiting before the next attempt"]);
+                    hold(&lock, delay).await;
                 }
+                None => break,
             }
+        }
+        drop(lock);
+        let mut state = STATE.borrow_mut();
+        if state.entries.is_empty() {
+            state.sending = false;
+            return;
+        }
+    }
+}
+
+/// Waits `delay` milliseconds with the lock held, renewing it, or less when the browser is back
+/// online.
+async fn hold(lock: &tabs::SendLock, delay: f64) {
+    let end = js_sys::Date::now() + delay;
+    loop {
+        lock.renew();
+        let left = end - js_sys::Date::now();
+        if left <= 0.0 || timer::sleep(left.min(tabs::RENEW_MS)).await {
+            return;
         }
     }
 }
@@ -306,15 +353,14 @@ async fn adopt_orphans(sdk: &Sdk) {
     let foreign: Vec<Entry> = keys
         .iter()
         .filter(|key| !own.contains(key))
-        .filter_map(
-            |key| match sdk.store.read(key).as_deref().and_then(Entry::decode) {
-                Some(entry) => Some(entry),
-                None => {
-                    sdk.store.write(key, None);
-                    None
-                }
-            },
-        )
+        .filter_map(|key| {
+            let entry = sdk.store.read(key).as_deref().and_then(Entry::decode);
+            // An entry is stored under its own request id; one found under another key moves.
+            if entry.as_ref().is_none_or(|entry| entry.key() != *key) {
+                sdk.store.write(key, None);
+            }
+            entry.filter(|entry| !own.contains(&entry.key()))
+        })
         .collect();
     if foreign.is_empty() {
         return;
@@ -352,54 +398,104 @@ async fn send_entries(sdk: &Sdk, lock: &tabs::SendLock) -> Option<f64> {
     loop {
         let head = STATE.borrow().entries.first().cloned()?;
         lock.renew();
-        match attempt(sdk, head.clone()).await {
+        STATE.borrow_mut().busy = Some(head.id.clone());
+        let outcome = attempt(sdk, head.id.clone()).await;
+        STATE.borrow_mut().busy = None;
+        match outcome {
             Attempt::Done(outcome) => finish(sdk, &head.id, outcome),
             Attempt::Retry(delay) => return Some(delay),
         }
     }
 }
 
-/// Sends the head entry once, with the hgid the SDK holds for its visitor. A 404 means the
-/// server does not know that hgid: it is dropped and the call sent again at once without it.
-async fn attempt(sdk: &Sdk, mut entry: Entry) -> Attempt {
+/// Returns this page's queued entry with the request id `id`, as it is now.
+fn current_entry(id: &str) -> Option<Entry> {
+    STATE.borrow().entries.iter().find(|e| e.id == id).cloned()
+}
+
+/// Returns the hgid to send with `entry`, and whether its response may change the stored
+/// identity: not for a call made before a `reset`, which keeps the hgid it had then.
+fn sending_identity(sdk: &Sdk, entry: &Entry) -> (Option<String>, bool) {
+    if let Some(hgid) = &entry.detached {
+        return (hgid.clone(), false);
+    }
+    if entry.visitor != sdk.store.visitor() {
+        // Another page reset the visitor and fixed this call's hgid in storage where it could.
+        let stored = sdk
+            .store
+            .read(&entry.key())
+            .as_deref()
+            .and_then(Entry::decode);
+        return (stored.and_then(|stored| stored.detached).flatten(), false);
+    }
+    let identity = sdk.store.identity();
+    let hgid = identity.hgid_for(entry.request.external_id.as_deref());
+    (hgid.map(str::to_string), true)
+}
+
+/// Returns the request of `entry` with the browser's location added when the call allows it and
+/// it is known.
+fn with_location(sdk: &Sdk, entry: &Entry) -> Identify {
+    let mut request = entry.request.clone();
+    if entry.share_location && request.get(Field::CurrentLocation).is_none() {
+        if let Location::Known(text) = &*sdk.location.borrow() {
+            request.set(Field::CurrentLocation, text.clone());
+        }
+    }
+    request
+}
+
+/// Sends the entry `id` once, with the hgid the SDK holds for its visitor. A 404 means the
+/// server does not know that hgid: it is forgotten and the call sent again at once without it.
+async fn attempt(sdk: &Sdk, id: String) -> Attempt {
+    let left_queue = || {
+        Attempt::Done(Err(Error::new(
+            ErrorCode::QueueFull,
+            "the call left the queue before it was sent".to_string(),
+        )))
+    };
+    let Some(entry) = current_entry(&id) else {
+        return left_queue();
+    };
     let created = STATE
         .borrow()
         .calls
         .iter()
-        .find(|(id, _)| *id == entry.id)
+        .find(|(call_id, _)| *call_id == id)
         .and_then(|(_, calls)| calls.first().map(|call| call.created));
-    if !sdk.store.location_optout() && entry.request.get(Field::CurrentLocation).is_none() {
+    if entry.share_location && entry.request.get(Field::CurrentLocation).is_none() {
         if let Some(created) = created {
             location::wait(&sdk.location, created + location::MAX_WAIT_MS).await;
         }
-        if let Location::Known(text) = &*sdk.location.borrow() {
-            entry.request.set(Field::CurrentLocation, text.clone());
-        }
     }
-
-    let mut identity = sdk.store.identity();
-    let external_id = entry.request.external_id.clone();
-    let mut sent = match &entry.detached {
-        Some(hgid) => hgid.clone(),
-        None => identity
-            .hgid_for(external_id.as_deref())
-            .map(str::to_string),
+    // Read again after the wait: a `reset` meanwhile may have fixed the entry's hgid.
+    let Some(entry) = current_entry(&id) else {
+        return left_queue();
     };
-    let mut answer = post(sdk, &entry, sent.as_deref()).await;
-    if matches!(&answer, Err(failure) if failure.error.status == Some(404)) && sent.is_some() {
+    let request = with_location(sdk, &entry);
+
+    let (mut sent, attached) = sending_identity(sdk, &entry);
+    let mut answer = post(sdk, &entry.id, &request, sent.as_deref()).await;
+    let not_found = |answer: &Result<String, Failure>| matches!(answer, Err(failure) if failure.error.status == Some(404));
+    if not_found(&answer) && sent.is_some() {
         console::debug(&["the server does not know the stored hgid; identifying again without it"]);
-        if entry.detached.is_none() {
+        let unknown = sent.take();
+        answer = post(sdk, &entry.id, &request, None).await;
+        // A second 404 means a wrong apiUrl rather than an unknown hgid, so the hgid is kept.
+        let mut identity = sdk.store.identity();
+        if attached && !not_found(&answer) && identity.hgid == unknown {
             identity.forget();
             sdk.store.save(&identity);
         }
-        sent = None;
-        answer = post(sdk, &entry, None).await;
     }
 
     match answer {
         Ok(hgid) => {
-            if entry.detached.is_none() {
-                identity.on_success(sent.as_deref(), external_id.as_deref(), &hgid);
+            // A `reset` during the request, in this page or another, detaches the call.
+            if attached && entry.visitor == sdk.store.visitor() {
+                let mut identity = sdk.store.identity();
+                let external_id = entry.request.external_id.as_deref();
+                identity.on_success(sent.as_deref(), external_id, &hgid);
                 sdk.store.save(&identity);
             }
             Attempt::Done(Ok(hgid))
@@ -429,25 +525,30 @@ async fn attempt(sdk: &Sdk, mut entry: Entry) -> Attempt {
     }
 }
 
-async fn post(sdk: &Sdk, entry: &Entry, hgid: Option<&str>) -> Result<String, Failure> {
-    let body = entry.request.body(hgid);
+async fn post(
+    sdk: &Sdk,
+    id: &str,
+    request: &Identify,
+    hgid: Option<&str>,
+) -> Result<String, Failure> {
+    let body = request.body(hgid);
     console::debug(&[
         "POST ",
         &sdk.config.api_url,
         "/v1/identify ",
-        &entry.id,
+        id,
         " ",
         &body,
     ]);
-    STATE.borrow_mut().in_flight = Some(entry.id.clone());
-    let request = Post {
+    STATE.borrow_mut().in_flight = true;
+    let post = Post {
         api_url: &sdk.config.api_url,
         authorization: &sdk.authorization,
-        request_id: &entry.id,
+        request_id: id,
         body: &body,
     };
-    let answer = request.send().await;
-    STATE.borrow_mut().in_flight = None;
+    let answer = post.send().await;
+    STATE.borrow_mut().in_flight = false;
     answer
 }
 
@@ -469,52 +570,73 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
     }
 }
 
-/// Sends the head of the queue with `keepalive` as the page goes away, so that it is not lost
-/// with the page. Nothing is sent while a request is in flight (it is a keepalive request
-/// already) or when the body is over the keepalive limit. The entry stays queued: if the page
-/// lives on, or the answer is lost, it is sent again with the same request id, which the server
-/// recognises.
+/// Sends the queue with `keepalive` as the page goes away, so that it is not lost with the
+/// page. Calls that storage holds are left to a later page, except the head of the queue when
+/// no request is in flight; calls that only memory holds all go, within the keepalive limit,
+/// those for the same visitor merged into one request. The entries stay queued: if the page
+/// lives on, or the response is lost, they are sent again with the same request ids, which the
+/// server recognises.
 pub fn flush_on_exit() {
-    let (sdk, head) = {
-        let mut state = STATE.borrow_mut();
-        if state.in_flight.is_some() {
-            return;
-        }
-        let (Some(sdk), Some(head)) = (state.sdk.clone(), state.entries.first().cloned()) else {
-            return;
-        };
-        if state.flushed.as_ref() == Some(&head.id) {
-            return;
-        }
-        state.flushed = Some(head.id.clone());
-        (sdk, head)
-    };
-    let identity = sdk.store.identity();
-    let body = head
-        .request
-        .body(identity.hgid_for(head.request.external_id.as_deref()));
-    if body.len() > super::http::MAX_KEEPALIVE_BODY {
+    let Some(sdk) = STATE.borrow().sdk.clone() else {
         return;
-    }
-    console::debug(&[
-        "page is going away; sending call ",
-        &head.id,
-        " with keepalive",
-    ]);
-    let request = Post {
-        api_url: &sdk.config.api_url,
-        authorization: &sdk.authorization,
-        request_id: &head.id,
-        body: &body,
     };
-    if let Ok(started) = request.start() {
-        let _ = started.catch(super::exports::ignore_rejection());
+    let in_flight = STATE.borrow().in_flight;
+    let stored = |entry: &Entry| sdk.store.read(&entry.key()).is_some();
+    let due = |index: usize, entry: &Entry| (index == 0 && !in_flight) || !stored(entry);
+
+    let merges = {
+        let mut state = STATE.borrow_mut();
+        let busy = state.busy.clone();
+        let first = state
+            .entries
+            .iter()
+            .enumerate()
+            .position(|(index, entry)| due(index, entry));
+        match first {
+            Some(at) if !stored(&state.entries[at]) => {
+                // The margin leaves room for the hgid and the location, which the stored text
+                // lacks.
+                let max = super::http::MAX_KEEPALIVE_BODY - 1024;
+                queue::merge_from(&mut state.entries, at, max, busy.as_deref())
+            }
+            _ => Vec::new(),
+        }
+    };
+    apply_merges(&sdk, &merges);
+
+    let entries = STATE.borrow().entries.clone();
+    let mut budget = super::http::MAX_KEEPALIVE_BODY;
+    for (index, entry) in entries.iter().enumerate() {
+        if !due(index, entry) || STATE.borrow().flushed.contains(&entry.id) {
+            continue;
+        }
+        let (hgid, _) = sending_identity(&sdk, entry);
+        let body = with_location(&sdk, entry).body(hgid.as_deref());
+        if body.len() > budget {
+            break;
+        }
+        budget -= body.len();
+        STATE.borrow_mut().flushed.push(entry.id.clone());
+        console::debug(&[
+            "page is going away; sending call ",
+            &entry.id,
+            " with keepalive",
+        ]);
+        let request = Post {
+            api_url: &sdk.config.api_url,
+            authorization: &sdk.authorization,
+            request_id: &entry.id,
+            body: &body,
+        };
+        if let Ok(started) = request.start() {
+            let _ = started.catch(super::exports::ignore_rejection());
+        }
     }
 }
 
 /// Forgets what was sent as the page was hidden, once it is visible again.
 pub fn page_visible() {
-    STATE.borrow_mut().flushed = None;
+    STATE.borrow_mut().flushed.clear();
 }
 
 /// Tells the page a call's outcome: the callback first, then the Promise.

@@ -1,30 +1,39 @@
 //! Identity storage: `localStorage` under namespaced keys, memory when storage is missing or
-//! throws, and the `_hgid` cookie of the old script adopted on first load.
+//! throws, and the `_hgid` cookie of the old script adopted once.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::console;
+use crate::fields::{self, Field};
 use crate::identity::Identity;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use web_sys::Storage;
 
 const HGID_KEY: &str = "herogi:hgid";
 const OWNER_KEY: &str = "herogi:externalUserId";
 const LOCATION_OPTOUT_KEY: &str = "herogi:locationOptout";
+/// The visitor generation, a new random id at every `reset`; absent until the first one.
+const VISITOR_KEY: &str = "herogi:visitor";
+/// Set once the `_hgid` cookie has been adopted or a `reset` has forgotten it.
+const COOKIE_DONE_KEY: &str = "herogi:cookieAdopted";
 const OLD_COOKIE: &str = "_hgid";
 
 /// The stored identity, written through to `localStorage` when it works.
 pub struct Store {
     local: Option<Storage>,
     memory: RefCell<Identity>,
-    location_optout: RefCell<bool>,
+    visitor: RefCell<String>,
+    location_optout: Cell<bool>,
+    /// Whether the last write of the identity failed, so that memory holds a newer identity
+    /// than storage.
+    memory_newer: Cell<bool>,
 }
 
 impl Store {
     /// Opens storage and loads the identity, adopting the old script's cookie when storage has
-    /// no hgid yet.
+    /// never had an hgid.
     pub fn open() -> Store {
         // Reading `window.localStorage` itself throws in sandboxed frames and with blocked
         // cookies, so each step that can throw falls back to memory.
@@ -35,31 +44,39 @@ impl Store {
         let store = Store {
             local,
             memory: RefCell::new(Identity::default()),
-            location_optout: RefCell::new(false),
+            visitor: RefCell::new(String::new()),
+            location_optout: Cell::new(false),
+            memory_newer: Cell::new(false),
         };
         let mut identity = store.identity();
-        if identity.hgid.is_none() {
+        if identity.hgid.is_none() && store.read(COOKIE_DONE_KEY).is_none() {
             if let Some(hgid) = old_cookie_hgid() {
                 console::debug(&["adopted the hgid of the _hgid cookie: ", &hgid]);
                 identity.hgid = Some(hgid);
                 store.save(&identity);
+                store.write(COOKIE_DONE_KEY, Some("1"));
             }
         }
-        *store.location_optout.borrow_mut() = store.read(LOCATION_OPTOUT_KEY).is_some();
+        store.location_optout();
         store
     }
 
-    /// Returns the identity, read again from storage so that another tab's change is seen.
+    /// Returns the identity, read again from storage so that another tab's change, a `reset`
+    /// included, is seen. A stored hgid that breaks the field rules is dropped.
     pub fn identity(&self) -> Identity {
-        if self.local.is_some() {
-            let hgid = self.read(HGID_KEY);
-            if hgid.is_some() || self.memory.borrow().hgid.is_none() {
-                let owner = if hgid.is_some() {
-                    self.read(OWNER_KEY)
-                } else {
-                    None
-                };
-                *self.memory.borrow_mut() = Identity { hgid, owner };
+        if let (Some(local), false) = (&self.local, self.memory_newer.get()) {
+            match local.get_item(HGID_KEY) {
+                Ok(stored) => {
+                    let hgid = stored.clone().and_then(valid_hgid);
+                    if stored.is_some() && hgid.is_none() {
+                        console::debug(&["dropped a stored hgid that is not valid"]);
+                        self.write(HGID_KEY, None);
+                        self.write(OWNER_KEY, None);
+                    }
+                    let owner = hgid.as_ref().and_then(|_| self.read(OWNER_KEY));
+                    *self.memory.borrow_mut() = Identity { hgid, owner };
+                }
+                Err(_) => warn_memory_only(),
             }
         }
         self.memory.borrow().clone()
@@ -68,18 +85,46 @@ impl Store {
     /// Stores the identity in memory and, when it works, in `localStorage`.
     pub fn save(&self, identity: &Identity) {
         *self.memory.borrow_mut() = identity.clone();
-        self.write(HGID_KEY, identity.hgid.as_deref());
-        self.write(OWNER_KEY, identity.owner.as_deref());
+        let written = self.write(HGID_KEY, identity.hgid.as_deref())
+            & self.write(OWNER_KEY, identity.owner.as_deref());
+        self.memory_newer.set(self.local.is_some() && !written);
     }
 
-    /// Returns whether the visitor's last `locationOptin` was `OPTOUT`.
+    /// Returns the current visitor generation, read again from storage.
+    pub fn visitor(&self) -> String {
+        if let Some(local) = &self.local {
+            if let Ok(stored) = local.get_item(VISITOR_KEY) {
+                *self.visitor.borrow_mut() = stored.unwrap_or_default();
+            }
+        }
+        self.visitor.borrow().clone()
+    }
+
+    /// Starts a new visitor generation and forgets the identity and the location opt-out. The
+    /// old script's cookie is expired and never adopted again.
+    pub fn forget_visitor(&self, generation: &str) {
+        *self.visitor.borrow_mut() = generation.to_string();
+        self.write(VISITOR_KEY, Some(generation));
+        self.save(&Identity::default());
+        self.set_location_optout(false);
+        self.write(COOKIE_DONE_KEY, Some("1"));
+        expire_old_cookie();
+    }
+
+    /// Returns whether the visitor's last `locationOptin` was `OPTOUT`, read again from storage
+    /// so that another tab's choice is seen.
     pub fn location_optout(&self) -> bool {
-        *self.location_optout.borrow()
+        if let Some(local) = &self.local {
+            if let Ok(stored) = local.get_item(LOCATION_OPTOUT_KEY) {
+                self.location_optout.set(stored.is_some());
+            }
+        }
+        self.location_optout.get()
     }
 
     /// Remembers the visitor's latest `locationOptin`.
     pub fn set_location_optout(&self, optout: bool) {
-        *self.location_optout.borrow_mut() = optout;
+        self.location_optout.set(optout);
         self.write(LOCATION_OPTOUT_KEY, optout.then_some("1"));
     }
 
@@ -129,6 +174,13 @@ impl Store {
     }
 }
 
+/// Returns the hgid when it keeps the field rules unchanged, so that a damaged value in storage
+/// or the cookie cannot make every call fail.
+fn valid_hgid(hgid: String) -> Option<String> {
+    let normalized = fields::normalize_text(Field::Hgid, &hgid).ok()?;
+    (normalized == hgid).then_some(hgid)
+}
+
 fn warn_memory_only() {
     console::warn_once(
         "storage",
@@ -136,14 +188,13 @@ fn warn_memory_only() {
     );
 }
 
+fn html_document() -> Option<web_sys::HtmlDocument> {
+    web_sys::window()?.document()?.dyn_into().ok()
+}
+
 /// Reads the hgid from the `_hgid` cookie that the old script set on the site's root domain.
 fn old_cookie_hgid() -> Option<String> {
-    let document = web_sys::window()?.document()?;
-    let cookies = document
-        .dyn_into::<web_sys::HtmlDocument>()
-        .ok()?
-        .cookie()
-        .ok()?;
+    let cookies = html_document()?.cookie().ok()?;
     let raw = cookies.split(';').find_map(|pair| {
         let (name, value) = pair.split_once('=')?;
         (name.trim() == OLD_COOKIE).then(|| value.trim())
@@ -152,8 +203,30 @@ fn old_cookie_hgid() -> Option<String> {
         .ok()
         .map(String::from)
         .unwrap_or_else(|| raw.into());
-    let hgid = decoded.trim_matches('"').trim();
-    (!hgid.is_empty()).then(|| hgid.to_string())
+    valid_hgid(decoded.trim_matches('"').trim().to_string())
+}
+
+/// Expires the `_hgid` cookie on this host and on each parent domain, one of which is where the
+/// old script set it.
+fn expire_old_cookie() {
+    let Some(document) = html_document() else {
+        return;
+    };
+    let location = super::convert::get(&js_sys::global(), "location");
+    let host = super::convert::get(&location, "hostname")
+        .as_string()
+        .unwrap_or_default();
+    let expired = [
+        OLD_COOKIE,
+        "=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/",
+    ]
+    .concat();
+    let _ = document.set_cookie(&expired);
+    let mut domain = host.as_str();
+    while let Some((_, parent)) = domain.split_once('.') {
+        let _ = document.set_cookie(&[&expired, "; domain=", domain].concat());
+        domain = parent;
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +298,55 @@ mod tests {
 
         local().set_item(HGID_KEY, "newer").unwrap();
         assert_eq!(Store::open().identity().hgid.as_deref(), Some("newer"));
+
+        // Once adopted, the cookie does not come back when the stored hgid goes.
+        local().remove_item(HGID_KEY).unwrap();
+        assert_eq!(Store::open().identity().hgid, None);
+        clear();
+    }
+
+    #[wasm_bindgen_test]
+    fn reset_expires_the_cookie_and_starts_a_generation() {
+        clear();
+        set_cookie("_hgid=old-hgid; path=/");
+        let store = Store::open();
+        assert_eq!(store.visitor(), "");
+        store.forget_visitor("g-2");
+        assert_eq!(store.identity(), Identity::default());
+        assert_eq!(store.visitor(), "g-2");
+        local().remove_item(COOKIE_DONE_KEY).unwrap();
+        let reopened = Store::open();
+        assert_eq!(reopened.identity().hgid, None);
+        assert_eq!(reopened.visitor(), "g-2");
+        clear();
+    }
+
+    #[wasm_bindgen_test]
+    fn another_tabs_reset_is_seen() {
+        clear();
+        let store = Store::open();
+        store.save(&Identity {
+            hgid: Some("h-1".into()),
+            owner: Some("alice".into()),
+        });
+        local().remove_item(HGID_KEY).unwrap();
+        local().remove_item(OWNER_KEY).unwrap();
+        assert_eq!(store.identity(), Identity::default());
+    }
+
+    #[wasm_bindgen_test]
+    fn damaged_hgid_is_dropped() {
+        for damaged in ["", " h-1", "undefined", "a\u{1}b", &"x".repeat(300)] {
+            clear();
+            local().set_item(HGID_KEY, damaged).unwrap();
+            local().set_item(OWNER_KEY, "alice").unwrap();
+            assert_eq!(Store::open().identity(), Identity::default(), "{damaged:?}");
+            assert_eq!(local().get_item(HGID_KEY).unwrap(), None);
+            assert_eq!(local().get_item(OWNER_KEY).unwrap(), None);
+        }
+        clear();
+        set_cookie("_hgid=undefined; path=/");
+        assert_eq!(Store::open().identity().hgid, None);
         clear();
     }
 
@@ -237,5 +359,7 @@ mod tests {
         assert!(Store::open().location_optout());
         store.set_location_optout(false);
         assert!(!Store::open().location_optout());
+        local().set_item(LOCATION_OPTOUT_KEY, "1").unwrap();
+        assert!(store.location_optout());
     }
 }

@@ -20,6 +20,9 @@ const LEASE_KEY: &str = "herogi:lease";
 /// How long a lease or a heartbeat lasts without renewal, in milliseconds.
 const LEASE_MS: f64 = 10_000.0;
 
+/// How often a lease or a heartbeat is renewed, in milliseconds.
+pub const RENEW_MS: f64 = LEASE_MS / 3.0;
+
 #[wasm_bindgen]
 extern "C" {
     /// The browser's `navigator.locks`.
@@ -69,7 +72,7 @@ pub fn announce(store: &Store, tab: &str) {
     let beat = Closure::<dyn FnMut()>::new(beat);
     let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
         beat.as_ref().unchecked_ref(),
-        (LEASE_MS / 3.0) as i32,
+        RENEW_MS as i32,
     );
     // The heartbeat lasts as long as the page.
     beat.forget();
@@ -125,21 +128,15 @@ impl SendLock {
         if let Some(locks) = locks() {
             let (acquired, on_acquired) = deferred();
             let (released, release) = deferred();
-            let granted = on_acquired.clone();
             let callback = Closure::once_into_js(move |_: JsValue| -> JsValue {
-                let _ = granted.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
+                let _ = on_acquired.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
                 released.into()
             });
             if let Ok(requested) = locks.request(SEND_LOCK, &callback) {
                 // Opaque origins (sandboxed frames) have `navigator.locks` but reject every
-                // request; the lease below takes over then.
-                let refused = Closure::once(move |_: JsValue| {
-                    let _ = on_acquired.call1(&JsValue::UNDEFINED, &JsValue::FALSE);
-                });
-                let _ = requested.catch(&refused);
-                refused.forget();
-                let granted = JsFuture::from(acquired).await;
-                if granted.ok().and_then(|value| value.as_bool()) == Some(true) {
+                // request, which rejects the race; the lease below takes over then.
+                let race = Promise::race(&js_sys::Array::of2(&acquired, &requested));
+                if JsFuture::from(race).await.ok().and_then(|v| v.as_bool()) == Some(true) {
                     return SendLock::Web(release);
                 }
             }
@@ -210,6 +207,8 @@ fn expiry_text(tab: &str) -> String {
     text
 }
 
+/// Reads `"<tab> <expiry in ms>"`. An expiry further ahead than a fresh lease would be cannot
+/// come from a live tab (a wrong clock or a damaged value) and reads as expired.
 fn parse_lease(text: &str) -> Option<(&str, f64)> {
     let (tab, expiry) = text.split_once(' ')?;
     let mut millis = 0u64;
@@ -221,5 +220,7 @@ fn parse_lease(text: &str) -> Option<(&str, f64)> {
             .saturating_mul(10)
             .saturating_add(u64::from(digit - b'0'));
     }
-    Some((tab, millis as f64))
+    let expiry = millis as f64;
+    let latest = js_sys::Date::now() + LEASE_MS;
+    Some((tab, if expiry > latest { 0.0 } else { expiry }))
 }

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import {
   startServer,
   launchBrowser,
@@ -16,7 +15,7 @@ import {
   root,
   APP_ID,
   APP_SECRET,
-  AUTHORIZATION,
+  switches,
 } from "./harness.mjs";
 
 const QUEUE_PREFIX = "herogi:q:";
@@ -36,45 +35,22 @@ after(async () => {
 
 beforeEach(async () => {
   await setFaults({ count: 0 });
-  await admin("/admin/stats/reset", {});
+  await switches(server.url).resetStats();
 });
-
-/** Sends a request to the server's test switches and returns the parsed response body. */
-async function admin(path, body) {
-  const response = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { Authorization: AUTHORIZATION, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`${path} returned ${response.status}: ${await response.text()}`);
-  }
-  return response.json();
-}
 
 /** Sets the faults and delays of the next identify requests, as POST /admin/faults takes them. */
 function setFaults(plan) {
-  return admin("/admin/faults", plan);
+  return switches(server.url).setFaults(plan);
 }
 
 /** Returns the server's identify counters: received, applied, repeated and faulted. */
 function getStats() {
-  return admin("/admin/stats");
+  return switches(server.url).stats();
 }
 
 /** Polls the server's counters until `done(stats)` holds. A timeout error shows the last ones. */
-async function waitForStats(done, description, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let stats = await getStats();
-  while (!done(stats)) {
-    if (Date.now() > deadline) {
-      const last = JSON.stringify(stats);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}, stats ${last}`);
-    }
-    await delay(100);
-    stats = await getStats();
-  }
-  return stats;
+function waitForStats(done, description, timeoutMs) {
+  return switches(server.url).waitForStats(done, description, timeoutMs);
 }
 
 let idCounter = 0;
@@ -648,3 +624,107 @@ test(
     }
   },
 );
+
+test("silent server times out", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+    // Twice the SDK's 15 s request deadline.
+    await setFaults({ count: 1, delayMs: 30000 });
+    const user = uniqueId("patient");
+    const result = await page.evaluate((id) => herogi.identify(id, { firstname: "Patient" }), user);
+
+    assert.equal(result.hgid, hgidOfExternalId(user));
+    const stats = await getStats();
+    assert.equal(stats.received, 2, "the call was sent again after the deadline");
+    assert.deepEqual(await queueKeys(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("throwing fetch wrapper is retried", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    // A page's own fetch wrapper that throws synchronously on its first two calls.
+    await context.addInitScript(() => {
+      const fetch = window.fetch;
+      let failures = 2;
+      window.fetch = function (...args) {
+        if (failures > 0) {
+          failures -= 1;
+          throw new TypeError("fetch wrapper refused the request");
+        }
+        return fetch.apply(this, args);
+      };
+    });
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    await initSdk(page);
+    const user = uniqueId("wrapped");
+    const result = await page.evaluate((id) => herogi.identify(id, { firstname: "Wrapped" }), user);
+
+    assert.equal(result.hgid, hgidOfExternalId(user));
+    const second = await page.evaluate(() => herogi.identify({ city: "Oslo" }));
+    assert.equal(second.hgid, result.hgid);
+    assert.deepEqual(messages.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("no storage: unload sends all", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(() => {
+      Storage.prototype.setItem = function () {
+        throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      };
+    });
+    const page = await openBlank(context);
+    await initSdk(page);
+    // The first call is in flight when the page goes; the others exist only in its memory.
+    await setFaults({ count: 1, delayMs: 3000 });
+    const users = [uniqueId("first"), uniqueId("second"), uniqueId("third")];
+    await page.evaluate((ids) => {
+      for (const id of ids) herogi.identify(id, { firstname: id }).catch(() => {});
+      herogi.identify(ids[2], { lastname: "Merged" }).catch(() => {});
+    }, users);
+    await waitForStats((stats) => stats.received >= 1, "the first call to be in flight");
+    await page.goto(`${server.url}/delivery-away.html`);
+
+    await waitForStats((stats) => stats.applied >= 3, "the three visitors' calls to be applied");
+    for (const user of users) {
+      const hgid = hgidOfExternalId(user);
+      assert.ok(hgid, `the call of ${user} was lost`);
+      assert.equal((await getProfile(server.url, hgid)).firstname, user);
+    }
+    assert.equal((await getProfile(server.url, hgidOfExternalId(users[2]))).lastname, "Merged");
+  } finally {
+    await context.close();
+  }
+});
+
+test("retry keeps cross-tab order", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const first = await openBlank(context);
+    await initSdk(first);
+    const second = await openBlank(context);
+    await initSdk(second);
+    const user = uniqueId("ordered");
+
+    await setFaults({ count: 1, status: 503, retryAfter: "2" });
+    await first.evaluate((id) => {
+      window.pending = herogi.identify(id, { firstname: "Earlier" });
+    }, user);
+    await waitForStats((stats) => stats.faulted >= 1, "the first tab's call to fail once");
+    await second.evaluate((id) => herogi.identify(id, { firstname: "Later" }), user);
+    await first.evaluate(() => window.pending);
+
+    assert.equal((await getProfile(server.url, hgidOfExternalId(user))).firstname, "Later");
+  } finally {
+    await context.close();
+  }
+});

@@ -109,3 +109,57 @@ export function watchConsole(page) {
   page.on("pageerror", (error) => messages.errors.push(`pageerror: ${error.message}`));
   return messages;
 }
+
+/** Opens blank.html of `serverUrl`, a page that loads herogi.min.js, in a new page of `context`. */
+export async function openBlank(context, serverUrl) {
+  const page = await context.newPage();
+  await page.goto(`${serverUrl}/blank.html`);
+  return page;
+}
+
+/** Calls init with the harness's credentials and the page's own server as apiUrl. */
+export function initSdk(page) {
+  return page.evaluate(
+    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
+    [APP_ID, APP_SECRET],
+  );
+}
+
+/**
+ * Returns the test switches of a server started with --test-switches: faults and delays of the next
+ * identify requests, and the identify counters (received, applied, repeated, faulted).
+ */
+export function switches(serverUrl) {
+  const admin = async (path, body) => {
+    const response = await fetch(`${serverUrl}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { Authorization: AUTHORIZATION, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      throw new Error(`${path} returned ${response.status}: ${await response.text()}`);
+    }
+    return response.json();
+  };
+  const stats = () => admin("/admin/stats");
+  return {
+    /** Sets the faults and delays of the next identify requests, as POST /admin/faults takes them. */
+    setFaults: (plan) => admin("/admin/faults", plan),
+    stats,
+    resetStats: () => admin("/admin/stats/reset", {}),
+    /** Polls the counters until `done(stats)` holds; a timeout error shows the last ones. */
+    async waitForStats(done, description, timeoutMs = 20000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = await stats();
+      while (!done(last)) {
+        if (Date.now() > deadline) {
+          const text = JSON.stringify(last);
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}, stats ${text}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        last = await stats();
+      }
+      return last;
+    },
+  };
+}

@@ -209,3 +209,40 @@ test("OPTIN after OPTOUT sends position again", async (t) => {
   const profile = await getProfile(server.url, first.hgid);
   assert.equal(profile.currentLocation, LOCATION_TEXT);
 });
+
+test("queued OPTOUT ignores later OPTIN", async (t) => {
+  const { page, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, true);
+  const [first, second] = await page.evaluate(() =>
+    Promise.all([
+      herogi.identify("location-queued-optout", null, null, { locationOptin: "OPTOUT" }),
+      herogi.identify("location-queued-optout", null, null, { locationOptin: "OPTIN" }),
+    ]),
+  );
+
+  assert.equal(second.hgid, first.hgid);
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[0].locationOptin, "OPTOUT");
+  assert.equal(bodies[0].currentLocation, undefined, "the OPTOUT call carried a position");
+  assert.equal(bodies[1].currentLocation, LOCATION_TEXT);
+});
+
+test("OPTOUT seen across tabs", async (t) => {
+  const { context, page, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, true);
+  const other = await context.newPage();
+  await other.goto(server.url + "/blank.html");
+  await init(other, true);
+  await identify(other, "location-other-tab", null, null, { locationOptin: "OPTOUT" });
+
+  await identify(page, { city: "Lampang" });
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].city, "Lampang");
+  assert.equal(bodies[0].currentLocation, undefined, "the other tab's OPTOUT was not seen");
+});

@@ -10,12 +10,12 @@ import { root } from "./harness.mjs";
 const KIB = 1024;
 
 // NOTE: the product target is 15 KiB gzip for each script. These budgets are the gzip sizes of
-// the build of 2026-12-04 with the core inlined deflated (about 58 KiB), rounded up to a whole
-// KiB, plus 2 KiB. They only stop the scripts from growing until the wasm core is cut, so
-// lower them with each cut.
+// the build with the core inlined deflated, the request deadline, reset generations and the
+// per-call location choice (about 61 KiB), rounded up to a whole KiB, plus 1 KiB. They only stop
+// the scripts from growing until the wasm core is cut, so lower them with each cut.
 const BUDGETS_GZIP_BYTES = {
-  "herogi.min.js": 60 * KIB,
-  "herogi.mjs": 60 * KIB,
+  "herogi.min.js": 62 * KIB,
+  "herogi.mjs": 62 * KIB,
 };
 
 /** Returns the raw, gzip (level 9) and brotli (quality 11) sizes of a file, in bytes. */

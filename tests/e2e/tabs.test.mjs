@@ -11,7 +11,7 @@ import {
   watchConsole,
   APP_ID,
   APP_SECRET,
-  AUTHORIZATION,
+  switches,
 } from "./harness.mjs";
 
 const QUEUE_PREFIX = "herogi:q:";
@@ -39,41 +39,18 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await admin("/admin/faults", { count: 0 });
-  await admin("/admin/stats/reset", {});
+  await switches(server.url).setFaults({ count: 0 });
+  await switches(server.url).resetStats();
 });
-
-/** Sends a request to the server's test switches and returns the parsed response body. */
-async function admin(path, body) {
-  const response = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { Authorization: AUTHORIZATION, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`${path} returned ${response.status}: ${await response.text()}`);
-  }
-  return response.json();
-}
 
 /** Returns the server's identify counters: received, applied, repeated and faulted. */
 function getStats() {
-  return admin("/admin/stats");
+  return switches(server.url).stats();
 }
 
 /** Polls the server's counters until `done(stats)` holds. A timeout error shows the last ones. */
-async function waitForStats(done, description, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let stats = await getStats();
-  while (!done(stats)) {
-    if (Date.now() > deadline) {
-      const last = JSON.stringify(stats);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}, stats ${last}`);
-    }
-    await delay(100);
-    stats = await getStats();
-  }
-  return stats;
+function waitForStats(done, description, timeoutMs) {
+  return switches(server.url).waitForStats(done, description, timeoutMs);
 }
 
 /**

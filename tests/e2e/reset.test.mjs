@@ -1,0 +1,185 @@
+// End-to-end tests of `herogi.reset()` racing the delivery queue: a call in flight, a call of
+// another tab, a call that a closed page left in storage, the old script's `_hgid` cookie, and
+// a damaged stored hgid. After a reset the stored identity must stay empty until a new call
+// gets a response, and no call may send the old visitor's hgid for the new one.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startServer,
+  launchBrowser,
+  getProfile,
+  identifyDirect,
+  openBlank,
+  initSdk,
+  switches,
+} from "./harness.mjs";
+
+let server;
+let browser;
+let admin;
+
+before(async () => {
+  server = await startServer(["--test-switches"]);
+  admin = switches(server.url);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  await admin.setFaults({ count: 0 });
+  await admin.resetStats();
+});
+
+/** Records the parsed body of every identify POST that the pages of `context` start. */
+function watchBodies(context) {
+  const bodies = [];
+  context.on("request", (request) => {
+    if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/identify") return;
+    bodies.push(JSON.parse(request.postData() ?? "{}"));
+  });
+  return bodies;
+}
+
+function storedHgid(page) {
+  return page.evaluate(() => localStorage.getItem("herogi:hgid"));
+}
+
+/** Identifies through the page and returns the hgid of the response. */
+async function identify(page, ...args) {
+  return page.evaluate(async (args) => (await herogi.identify(...args)).hgid, args);
+}
+
+test("reset during in-flight call holds", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await openBlank(context, server.url);
+  await initSdk(page);
+  const alice = await identify(page, "reset-inflight-alice", { firstname: "Alice" });
+
+  await admin.setFaults({ count: 1, delayMs: 1500 });
+  await page.evaluate(() => {
+    window.pending = herogi.identify({ city: "Oslo" });
+  });
+  await admin.waitForStats((stats) => stats.received >= 2, "the call to be in flight");
+  await page.evaluate(() => herogi.reset());
+  const answered = await page.evaluate(async () => (await window.pending).hgid);
+
+  assert.equal(answered, alice, "the call made before reset belongs to the old visitor");
+  assert.equal(await page.evaluate(() => herogi.getHgid()), null);
+  assert.equal(await storedHgid(page), null);
+  const guest = await identify(page, { firstname: "Guest" });
+  assert.notEqual(guest, alice);
+  assert.equal((await getProfile(server.url, alice)).city, "Oslo");
+});
+
+test("reset in another tab holds", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const bodies = watchBodies(context);
+  const first = await openBlank(context, server.url);
+  await initSdk(first);
+  const alice = await identify(first, { firstname: "Alice" });
+
+  const second = await openBlank(context, server.url);
+  await initSdk(second);
+  await admin.setFaults({ count: 1, delayMs: 1500 });
+  await first.evaluate(() => {
+    window.pending = herogi.identify({ city: "Bergen" });
+  });
+  await admin.waitForStats((stats) => stats.received >= 2, "the first tab's call to be in flight");
+  await second.evaluate(() => herogi.reset());
+  assert.equal(await first.evaluate(async () => (await window.pending).hgid), alice);
+
+  assert.equal(await storedHgid(first), null);
+  assert.equal(await first.evaluate(() => herogi.getHgid()), null);
+  assert.equal(await second.evaluate(() => herogi.getHgid()), null);
+  const next = await identify(first, { firstname: "Next" });
+  assert.notEqual(next, alice);
+  assert.equal(bodies.at(-1).hgid, undefined, "the call after reset sent the old hgid");
+});
+
+test("logout with a left-behind call", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const bodies = watchBodies(context);
+  const left = await openBlank(context, server.url);
+  await initSdk(left);
+  const alice = await identify(left, "reset-orphan-alice", { firstname: "Alice" });
+
+  // The next call fails for a while, so it is still queued when its page closes.
+  await admin.setFaults({ count: 100, status: 503, retryAfter: "60" });
+  await left.evaluate(() => {
+    herogi.identify("reset-orphan-alice", { city: "Tromso" }).catch(() => {});
+  });
+  await admin.waitForStats((stats) => stats.faulted >= 1, "the call to fail once");
+  await left.close({ runBeforeUnload: true });
+  await admin.setFaults({ count: 0 });
+
+  const next = await openBlank(context, server.url);
+  await next.evaluate(
+    ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+      herogi.reset();
+    },
+    ["e2e-app", "e2e-secret"],
+  );
+  await admin.waitForStats((stats) => stats.applied >= 2, "the left call to be applied");
+  await next.waitForFunction(() => !Object.keys(localStorage).some((key) => key.startsWith("herogi:q:")));
+
+  assert.equal((await getProfile(server.url, alice)).city, "Tromso");
+  assert.equal(await storedHgid(next), null, "the left call's response restored the old visitor");
+  assert.equal(await next.evaluate(() => herogi.getHgid()), null);
+  const guest = await identify(next, { firstname: "Guest" });
+  assert.notEqual(guest, alice);
+  assert.equal(bodies.at(-1).hgid, undefined);
+});
+
+test("cookie not adopted after reset", async (t) => {
+  const direct = await identifyDirect(server.url, { email: "reset-cookie@example.com" });
+  const oldHgid = direct.body.hgid;
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  await context.addCookies([{ name: "_hgid", value: oldHgid, url: server.url }]);
+  const bodies = watchBodies(context);
+  const page = await openBlank(context, server.url);
+  await initSdk(page);
+  assert.equal(await page.evaluate(() => herogi.getHgid()), oldHgid);
+
+  await page.evaluate(() => herogi.reset());
+  assert.equal((await context.cookies()).find((cookie) => cookie.name === "_hgid"), undefined);
+  await page.reload();
+  await initSdk(page);
+  assert.equal(await page.evaluate(() => herogi.getHgid()), null);
+
+  // A cookie that comes back, set again by a page that still runs the old script, is not
+  // adopted either.
+  await context.addCookies([{ name: "_hgid", value: oldHgid, url: server.url }]);
+  await page.reload();
+  await initSdk(page);
+  const guest = await identify(page, { firstname: "Guest" });
+  assert.notEqual(guest, oldHgid);
+  assert.equal(bodies.at(-1).hgid, undefined);
+});
+
+test("damaged stored hgid is dropped", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const bodies = watchBodies(context);
+  const page = await openBlank(context, server.url);
+  for (const damaged of ["undefined", "", " padded", "x".repeat(300), "a\u0001b"]) {
+    await page.evaluate((value) => {
+      localStorage.clear();
+      localStorage.setItem("herogi:hgid", value);
+      localStorage.setItem("herogi:externalUserId", "someone");
+    }, damaged);
+    await page.reload();
+    await initSdk(page);
+    const hgid = await identify(page, { firstname: "Fresh" });
+    assert.equal(bodies.at(-1).hgid, undefined, `sent the damaged hgid ${JSON.stringify(damaged)}`);
+    assert.equal(await storedHgid(page), hgid);
+  }
+});
