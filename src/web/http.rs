@@ -69,13 +69,13 @@ impl Post<'_> {
         page_fetch(&[self.api_url, "/v1/identify"].concat(), &init)
     }
 
-    /// Sends the request and returns the `hgid` of the answer.
+    /// Sends the request and returns the `hgid` of the response.
     ///
     /// # Errors
     ///
     /// Returns [`ErrorCode::Network`] when the request fails, [`ErrorCode::Http`] with the
-    /// status and the server's message for a non-2xx answer, and [`ErrorCode::BadResponse`] for
-    /// a 2xx answer without an `hgid`.
+    /// status and the server's message for a non-2xx response, and [`ErrorCode::BadResponse`] for
+    /// a 2xx response without an `hgid`.
     pub async fn send(&self) -> Result<String, Failure> {
         let fail = |error| Failure {
             error,
@@ -124,7 +124,7 @@ impl Post<'_> {
             Some(hgid) if !hgid.is_empty() => Ok(hgid),
             _ => Err(fail(Error::new(
                 ErrorCode::BadResponse,
-                "the server answered without an hgid; check that apiUrl points at the Identify API"
+                "the server responded without an hgid; check that apiUrl points at the Identify API"
                     .to_string(),
             ))),
         }

@@ -1,7 +1,7 @@
 //! The SDK's state and its delivery queue.
 //!
 //! Every call becomes a queue entry with its own request id, kept in `localStorage` where it
-//! can be (memory otherwise) until the server has answered it. One tab at a time sends (see
+//! can be (memory otherwise) until the server has responded to it. One tab at a time sends (see
 //! `tabs`), one call at a time, in call order, so a call carries the hgid that the calls before
 //! it established. A call that fails in a way that may pass (offline, 408, 429, 5xx) stays
 //! queued and is sent again after a backoff or the server's `Retry-After`, or at once when the

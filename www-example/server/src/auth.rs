@@ -67,12 +67,12 @@ pub async fn require_basic_auth(
     // A blocked address gets 429 even with the right credentials, so it cannot keep guessing.
     let blocked_for = lock(&guard.failures).blocked_for(address, now);
     if let Some(left) = blocked_for {
-        return too_many_failures(left.as_secs_f64().ceil() as u64);
+        return closing(too_many_failures(left.as_secs_f64().ceil() as u64));
     }
 
     match check(request.headers(), &guard.credentials) {
         Ok(()) => next.run(request).await,
-        Err(Failure::Missing(error)) => error.into_response(),
+        Err(Failure::Missing(error)) => closing(error.into_response()),
         Err(Failure::Rejected(error)) => {
             let recorded = lock(&guard.failures).record_failure(address, now);
             if recorded == Recorded::Blocked {
@@ -83,9 +83,18 @@ pub async fn require_basic_auth(
                     "too many failed authentications, so the address is blocked"
                 );
             }
-            error.into_response()
+            closing(error.into_response())
         }
     }
+}
+
+/// Marks a response sent before the request body was read with `Connection: close`. The server
+/// may close such a connection at once, and the header tells the client not to reuse it.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Returns the address of the connection's peer. Forwarding headers are ignored, because this

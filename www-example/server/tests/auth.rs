@@ -118,6 +118,8 @@ fn repeated_failures_are_rate_limited() {
     for attempt in 1..=10 {
         let reply = guesser.identify(&json!({}));
         assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.json);
+        // The body was not read, so the connection must not be reused.
+        assert_eq!(reply.header("connection"), Some("close"));
     }
 
     let blocked = guesser.post_raw("/v1/identify", "{}", &[("origin", "null")]);
