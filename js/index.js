@@ -65,7 +65,11 @@ function load() {
       undefined,
       cause,
     );
-    console.error("herogi: " + loadError.message, cause);
+    try {
+      console.error("herogi: " + loadError.message, cause);
+    } catch (ignored) {
+      // A page whose console throws still gets the error through every call's Promise.
+    }
     readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
   }
 }
