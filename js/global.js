@@ -12,7 +12,8 @@ function replay(queue) {
     const hasCallback = list.some((arg) => typeof arg === "function");
     // The stub's Promise of a call with a callback, or of a call that returns nothing, is
     // marked handled: the page hears of a failure through the callback or not at all.
-    if (promise && (name !== "identify" || hasCallback)) promise.catch(() => {});
+    // `then` rather than `catch`, which a page may have removed from Promise.prototype.
+    if (promise && (name !== "identify" || hasCallback)) promise.then(undefined, () => {});
     const result = method(...list);
     if (resolve) Promise.resolve(result).then(resolve, reject);
   }

@@ -145,8 +145,9 @@ pub fn identify(args: Array) -> Promise {
         reject = Some(fail);
     });
     if callback.is_some() {
-        // With a callback the page hears of a failure there, so the rejection is handled.
-        let _ = promise.catch(ignore_rejection());
+        // With a callback the page hears of a failure there, so the rejection is handled. This
+        // uses `then`, because a page may have removed `Promise.prototype.catch`.
+        let _ = promise.then2(ignore_rejection(), ignore_rejection());
     }
     let (Some(resolve), Some(reject)) = (resolve, reject) else {
         return promise;
