@@ -1,8 +1,10 @@
-//! Conversion between JavaScript values and the core's `Value`, and of errors and results.
+//! Conversion between JavaScript values and the core's `Value`, and of errors and results, and
+//! the page's URLs that `init` checks `apiUrl` against.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::config::Page;
 use crate::error::Error;
 use crate::value::{Number, Value};
 use js_sys::{Array, Object, Reflect};
@@ -155,4 +157,31 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
 /// Reads a property, `undefined` when reading throws.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = URL)]
+    type Url;
+
+    #[wasm_bindgen(constructor, js_class = "URL", catch)]
+    fn new(url: &str, base: &JsValue) -> Result<Url, JsValue>;
+}
+
+/// The page the SDK runs in, read from `document.baseURI` and `location.origin`.
+pub struct BrowserPage;
+
+impl Page for BrowserPage {
+    fn resolve(&self, url: &str) -> Option<String> {
+        // `fetch` resolves a relative URL against the document's base URL, as this does.
+        let base = get(&get(&js_sys::global(), "document"), "baseURI");
+        let resolved = Url::new(url, &base).ok()?;
+        get(&resolved, "href").as_string()
+    }
+
+    fn origin(&self) -> String {
+        get(&get(&js_sys::global(), "location"), "origin")
+            .as_string()
+            .unwrap_or_default()
+    }
 }

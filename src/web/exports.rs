@@ -30,7 +30,7 @@ pub fn init(args: Array) -> bool {
         );
         return true;
     }
-    let config = match config::parse_init(&convert::arguments(&args)) {
+    let config = match config::parse_init(&convert::arguments(&args), &convert::BrowserPage) {
         Ok(config) => config,
         Err(error) => {
             console::error(&["init failed: ", &error.message]);

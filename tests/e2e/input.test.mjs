@@ -1,6 +1,6 @@
 // Input handling of the public calls: invalid values dropped and reported, calls of the wrong
 // shape rejected without a request, values JSON cannot hold, __proto__ keys, hostile arguments
-// that must never throw into the page, and an http:// apiUrl.
+// that must never throw into the page, and apiUrl values that are not safe.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
@@ -391,6 +391,96 @@ test("http apiUrl for remote host rejected", async (t) => {
   assert.match(messages.errors[1], /proxyUrl/);
   assert.match(messages.errors[1], /https/);
   assert.deepEqual(requests.filter((url) => url.includes("example.com")), []);
+});
+
+/**
+ * Returns whether the SDK of the page is configured: ready() then resolves in a microtask,
+ * before a timer of 0 ms fires.
+ */
+function isConfigured(page) {
+  return page.evaluate(() =>
+    Promise.race([
+      herogi.ready().then(() => true, () => false),
+      new Promise((resolve) => setTimeout(() => resolve(false), 0)),
+    ]),
+  );
+}
+
+test("unsafe apiUrl forms rejected", async (t) => {
+  const { page, messages, requests } = await openPage(t);
+  // Each value does not parse, carries a user name and password, or resolves against this
+  // http:// page to another origin, over http.
+  const values = [
+    "https://[zz",
+    "https://user:pw@evil.example",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\\\\evil.example/herogi",
+  ];
+  for (const apiUrl of values) {
+    const thrown = await page.evaluate(
+      ([appId, appSecret, apiUrl]) => {
+        try {
+          herogi.init(appId, appSecret, false, { apiUrl });
+          return null;
+        } catch (error) {
+          return String(error);
+        }
+      },
+      [APP_ID, APP_SECRET, apiUrl],
+    );
+    assert.equal(thrown, null, `init with ${JSON.stringify(apiUrl)} threw`);
+    assert.equal(await isConfigured(page), false, `init accepted ${JSON.stringify(apiUrl)}`);
+  }
+
+  // Every init above failed, so this one configures the SDK, and its calls go to the server.
+  await init(page);
+  await identify(page, "input-unsafe-api-url");
+
+  assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
+  values.forEach((value, index) => {
+    const error = messages.errors[index];
+    assert.match(error, /^herogi: init failed: apiUrl /, `${JSON.stringify(value)}: ${error}`);
+    assert.ok(!error.includes("pw"), `the password of ${value} reached the console: ${error}`);
+  });
+  assert.deepEqual(requests.filter((url) => url.includes("evil.example")), []);
+});
+
+test("path apiUrl follows page base", async (t) => {
+  const { page, messages, requests } = await openPage(t);
+  await page.evaluate(
+    ([appId, appSecret]) => {
+      // A base element on another origin makes the path resolve there.
+      const base = document.createElement("base");
+      base.href = "http://evil.example/";
+      document.head.append(base);
+      herogi.init(appId, appSecret, false, { apiUrl: "/herogi" });
+      base.remove();
+    },
+    [APP_ID, APP_SECRET],
+  );
+  assert.equal(await isConfigured(page), false, "init accepted a path on another origin");
+  assert.equal(messages.errors.length, 1, messages.all.join("\n"));
+  assert.match(messages.errors[0], /apiUrl "\/herogi"/);
+  assert.match(messages.errors[0], /evil\.example/);
+
+  // "/" on this loopback page is the page's own origin. A base element added after init does
+  // not move calls elsewhere, because the SDK keeps the URL as it was resolved at init.
+  await page.evaluate(
+    ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: "/" });
+      const base = document.createElement("base");
+      base.href = "http://evil.example/";
+      document.head.append(base);
+    },
+    [APP_ID, APP_SECRET],
+  );
+  const result = await identify(page, "input-path-api-url", { firstname: "Pathed" });
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.firstname, "Pathed");
+  assert.ok(requests.includes(server.url + "/v1/identify"), requests.join("\n"));
+  assert.deepEqual(requests.filter((url) => url.includes("evil.example")), []);
+  assert.equal(messages.errors.length, 1, messages.all.join("\n"));
 });
 
 test("objects from another frame are plain", async (t) => {
