@@ -483,6 +483,68 @@ test("path apiUrl follows page base", async (t) => {
   assert.equal(messages.errors.length, 1, messages.all.join("\n"));
 });
 
+test("huge arrays dropped without stalling", { timeout: 120000 }, async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const cases = ["sparse 2^32-1", "sparse 1e7", "Proxy length 2^53", "40000 x 40000 nested"];
+  const outcomes = await page.evaluate(async (names) => {
+    const make = {
+      "sparse 2^32-1": () => {
+        const list = [];
+        list.length = 2 ** 32 - 1;
+        return list;
+      },
+      "sparse 1e7": () => new Array(1e7),
+      "Proxy length 2^53": () =>
+        new Proxy([], { get: (target, key) => (key === "length" ? 2 ** 53 : target[key]) }),
+      // Few objects, but 1.6e9 items when each reference is read as its own array.
+      "40000 x 40000 nested": () => new Array(40000).fill(new Array(40000).fill(0)),
+    };
+    const results = [];
+    for (const name of names) {
+      const custom = { plan: "pro", score: make[name]() };
+      try {
+        const result = await herogi.identify(
+          "input-huge-" + name.replace(/\W+/g, "-"),
+          { firstname: "Bounded" },
+          custom,
+        );
+        results.push({
+          hgid: result.hgid,
+          dropped: result.dropped.map((entry) => ({
+            field: entry.field,
+            reason: entry.reason,
+            isTheArgument: entry.value === custom,
+          })),
+        });
+      } catch (error) {
+        results.push({ failed: `${error.code}: ${error.message}` });
+      }
+    }
+    return results;
+  }, cases);
+
+  cases.forEach((name, index) => {
+    const outcome = outcomes[index];
+    assert.equal(outcome.failed, undefined, `${name}: ${outcome.failed}`);
+    assert.equal(outcome.dropped.length, 1, name);
+    assert.equal(outcome.dropped[0].field, "customAttributes", name);
+    assert.equal(outcome.dropped[0].isTheArgument, true, name);
+    assert.match(outcome.dropped[0].reason, /65536/, name);
+  });
+  assert.equal(bodies.length, cases.length);
+  for (const body of bodies) assert.equal(body.customAttributes, undefined);
+  const profile = await getProfile(server.url, outcomes[0].hgid);
+  assert.equal(profile.firstname, "Bounded");
+
+  // The page and the SDK still work.
+  const result = await identify(page, "input-huge-after", { firstname: "After" }, { plan: "pro" });
+  assert.deepEqual(result.dropped, []);
+  const after = await getProfile(server.url, result.hgid);
+  assert.deepEqual(after.customAttributes, { plan: "pro" });
+  assert.deepEqual(messages.errors, []);
+});
+
 test("objects from another frame are plain", async (t) => {
   const { page, bodies } = await openPage(t);
   await init(page);
