@@ -35,6 +35,15 @@ pub const MAX_VALUES: u32 = 65_536;
 /// The kind of an array or object that contains more values than [`MAX_VALUES`] leaves room for.
 pub const TOO_MANY_VALUES: &str = "more values than the 65536 that one call may contain";
 
+/// The kind of a string with an unpaired UTF-16 surrogate, which UTF-8 text cannot hold.
+///
+/// NOTE: such a value in `userAttributes` or `preferences` is dropped with its field's generic
+/// reason, such as "must be a string", because the field rules give no reason per kind.
+pub const UNPAIRED_SURROGATE: &str = "a string with an unpaired UTF-16 surrogate";
+
+/// The kind of an object entry whose key has an unpaired UTF-16 surrogate.
+pub const UNPAIRED_SURROGATE_KEY: &str = "a key with an unpaired UTF-16 surrogate";
+
 /// A number with its JavaScript text, so the wasm build needs no float formatting or parsing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Number {

@@ -545,6 +545,56 @@ test("huge arrays dropped without stalling", { timeout: 120000 }, async (t) => {
   assert.deepEqual(messages.errors, []);
 });
 
+test("lone surrogates dropped, pairs kept", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const outcome = await page.evaluate(async () => {
+    const lone = { firstname: "Ann\uD800", lastname: "Re\uFFFDplaced", city: "Oslo \uD83D\uDE00" };
+    const custom = { plan: "pro\uDC00" };
+    const result = await herogi.identify("input-lone-surrogate", lone, custom);
+    const keyed = await herogi.identify(null, null, { ["plan\uD800"]: "pro" });
+    let externalId;
+    try {
+      await herogi.identify("user-\uDFFF", { city: "Bergen" });
+    } catch (error) {
+      externalId = { code: error.code, field: error.field, message: error.message };
+    }
+    return {
+      hgid: result.hgid,
+      dropped: result.dropped.map((entry) => ({
+        field: entry.field,
+        reason: entry.reason,
+        isPageValue: entry.value === lone.firstname || entry.value === custom,
+      })),
+      keyReasons: keyed.dropped.map((entry) => `${entry.field} ${entry.reason}`),
+      externalId,
+    };
+  });
+
+  const byField = Object.fromEntries(outcome.dropped.map((entry) => [entry.field, entry]));
+  assert.deepEqual(Object.keys(byField).sort(), ["customAttributes", "firstname"]);
+  assert.equal(byField.firstname.isPageValue, true);
+  assert.equal(byField.customAttributes.isPageValue, true);
+  assert.match(byField.customAttributes.reason, /unpaired UTF-16 surrogate at plan/);
+  assert.equal(outcome.keyReasons.length, 1);
+  assert.match(outcome.keyReasons[0], /^customAttributes holds a key with an unpaired UTF-16 surrogate/);
+
+  assert.equal(outcome.externalId?.code, "INVALID_ARGUMENT");
+  assert.equal(outcome.externalId.field, "externalId");
+  assert.match(outcome.externalId.message, /unpaired UTF-16 surrogate/);
+
+  // A surrogate pair and a U+FFFD the page wrote itself are text like any other.
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[0].firstname, undefined);
+  assert.equal(bodies[0].customAttributes, undefined);
+  assert.equal(bodies[1].customAttributes, undefined);
+  const profile = await getProfile(server.url, outcome.hgid);
+  assert.equal(profile.lastname, "Re\uFFFDplaced");
+  assert.equal(profile.city, "Oslo \uD83D\uDE00");
+  assert.equal(profile.firstname, undefined);
+  assert.equal(messages.warnings.length, 2, messages.all.join("\n"));
+});
+
 test("objects from another frame are plain", async (t) => {
   const { page, bodies } = await openPage(t);
   await init(page);
