@@ -12,26 +12,40 @@ function replay(queue) {
     const hasCallback = list.some((arg) => typeof arg === "function");
     // The stub's Promise of a call with a callback, or of a call that returns nothing, is
     // marked handled: the page hears of a failure through the callback or not at all.
-    if (promise && (name !== "identify" || hasCallback)) promise.catch(() => {});
+    // `then` rather than `catch`, which a page may have removed from Promise.prototype.
+    if (promise && (name !== "identify" || hasCallback)) promise.then(undefined, () => {});
     const result = method(...list);
     if (resolve) Promise.resolve(result).then(resolve, reject);
   }
 }
 
-const stub = window.herogi;
-window.herogi = {
-  init: sdk.init,
-  identify: sdk.identify,
-  reset: sdk.reset,
-  getHgid: sdk.getHgid,
-  ready: sdk.ready,
-  version: sdk.version,
-  HerogiError: sdk.HerogiError,
-  InvalidArgumentError: sdk.InvalidArgumentError,
-  ConfigError: sdk.ConfigError,
-  NetworkError: sdk.NetworkError,
-  HttpError: sdk.HttpError,
-  QueueFullError: sdk.QueueFullError,
-  EnvironmentError: sdk.EnvironmentError,
-};
-if (stub && Array.isArray(stub.q)) replay(stub.q);
+/**
+ * Returns whether `value` is the SDK that a copy of this script installed, as opposed to the
+ * inline snippet's stub (which has a `q` array and no error classes) or nothing.
+ */
+function isInstalled(value) {
+  return Boolean(value) && typeof value.identify === "function" && typeof value.HerogiError === "function";
+}
+
+// A second copy of the script, from two script tags or a tag injected again, keeps the SDK that
+// the first copy installed, because a new one would lose its configuration. This copy's core
+// never starts, since the core starts at the first call.
+const existing = window.herogi;
+if (!isInstalled(existing)) {
+  window.herogi = {
+    init: sdk.init,
+    identify: sdk.identify,
+    reset: sdk.reset,
+    getHgid: sdk.getHgid,
+    ready: sdk.ready,
+    version: sdk.version,
+    HerogiError: sdk.HerogiError,
+    InvalidArgumentError: sdk.InvalidArgumentError,
+    ConfigError: sdk.ConfigError,
+    NetworkError: sdk.NetworkError,
+    HttpError: sdk.HttpError,
+    QueueFullError: sdk.QueueFullError,
+    EnvironmentError: sdk.EnvironmentError,
+  };
+  if (existing && Array.isArray(existing.q)) replay(existing.q);
+}

@@ -25,8 +25,10 @@ export interface GeoLocation {
 /** Settings of `init`, in either form. */
 export interface HerogiOptions {
   /**
-   * API base; `https://stream.herogi.com` by default. It must be `https://`, a path on the page's
-   * own origin (`/herogi`, for a proxy), or `http://` on `localhost`/`127.0.0.1`.
+   * API base; `https://stream.herogi.com` by default. It must be `https://`, `http://` on
+   * `localhost`, `127.0.0.1` or `[::1]`, or a path on the page's own origin (`/herogi`, for a
+   * proxy) when that origin is `https://` or one of those hosts. It is resolved at `init` as
+   * `fetch` resolves it, and a user name or password in it is rejected.
    */
   apiUrl?: string | null | undefined;
   /** @deprecated The old script's name of `apiUrl`. */

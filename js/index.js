@@ -41,9 +41,16 @@ function inBrowser() {
  * drops the Promise must not crash. Handlers the caller adds still receive the error.
  */
 function failOutsideBrowser(args) {
-  const result = fail(args, new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page"));
-  result.catch(() => {});
-  return result;
+  return markHandled(fail(args, new EnvironmentError("NOT_IN_BROWSER", "herogi runs only in a browser page")));
+}
+
+/**
+ * Marks a Promise's rejection as handled and returns the Promise. It uses `then`, because a page
+ * may have removed or replaced `Promise.prototype.catch`.
+ */
+function markHandled(promise) {
+  promise.then(undefined, () => {});
+  return promise;
 }
 
 /**
@@ -65,7 +72,11 @@ function load() {
       undefined,
       cause,
     );
-    console.error("herogi: " + loadError.message, cause);
+    try {
+      console.error("herogi: " + loadError.message, cause);
+    } catch (ignored) {
+      // A page whose console throws still gets the error through every call's Promise.
+    }
     readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
   }
 }
@@ -75,7 +86,7 @@ function fail(args, error) {
   const result = Promise.reject(error);
   const callback = args.find((arg) => typeof arg === "function");
   if (callback) {
-    result.catch(() => {});
+    markHandled(result);
     try {
       callback(false, error);
     } catch (ignored) {
@@ -119,7 +130,7 @@ function call(name, args) {
  * `init({ appId, appSecret, apiUrl }, { locationSubscribe })`.
  */
 export function init(...args) {
-  call("init", args).catch(() => {});
+  markHandled(call("init", args));
 }
 
 /**
@@ -135,7 +146,7 @@ export function identify(...args) {
  * with a new hgid. Calls made before it are still sent, for the old visitor.
  */
 export function reset() {
-  call("reset", []).catch(() => {});
+  markHandled(call("reset", []));
 }
 
 /** Returns the visitor's hgid, or null before the SDK is ready or has one. */

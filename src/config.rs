@@ -8,6 +8,16 @@ use crate::value::Value;
 /// The production Identify API.
 pub const DEFAULT_API_URL: &str = "https://stream.herogi.com";
 
+/// The page the SDK runs in, so that `apiUrl` is checked as `fetch` will resolve it.
+pub trait Page {
+    /// Resolves `url` against the page's base URL as `new URL(url, document.baseURI)` does, and
+    /// returns its `href`, or `None` when it does not parse.
+    fn resolve(&self, url: &str) -> Option<String>;
+
+    /// Returns the page's origin as `location.origin` gives it, such as `https://shop.example`.
+    fn origin(&self) -> String;
+}
+
 /// The SDK's settings after `init`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -15,7 +25,7 @@ pub struct Config {
     pub app_id: String,
     /// The app secret, the password of HTTP Basic authentication. Never logged.
     pub app_secret: String,
-    /// The API base, without a trailing slash.
+    /// The API base as an absolute URL, resolved at `init`, without a trailing slash.
     pub api_url: String,
     /// Whether `init` asks the Geolocation API for the visitor's position.
     pub ask_location: bool,
@@ -61,8 +71,8 @@ fn push_base64(out: &mut String, bytes: &[u8]) {
 /// # Errors
 ///
 /// Returns [`ErrorCode::InvalidConfig`] naming the setting when the app id or secret is missing
-/// or `apiUrl` is not an https URL (http is allowed for localhost only).
-pub fn parse_init(args: &[Value]) -> Result<Config, Error> {
+/// or `apiUrl`, resolved against `page`, is not a safe API base (see [`api_url`]).
+pub fn parse_init(args: &[Value], page: &impl Page) -> Result<Config, Error> {
     let arg = |index: usize| args.get(index).unwrap_or(&Value::Undefined);
     let mut config = Config {
         app_id: String::new(),
@@ -76,14 +86,14 @@ pub fn parse_init(args: &[Value]) -> Result<Config, Error> {
         Value::Object(_) => {
             config.app_id = required_text(arg(0).get("appId"), "appId")?;
             config.app_secret = required_text(arg(0).get("appSecret"), "appSecret")?;
-            apply_options(&mut config, arg(0))?;
-            apply_options(&mut config, arg(1))?;
+            apply_options(&mut config, arg(0), page)?;
+            apply_options(&mut config, arg(1), page)?;
         }
         Value::String(_) => {
             config.app_id = required_text(Some(arg(0)), "appId")?;
             config.app_secret = required_text(Some(arg(1)), "appSecret")?;
             config.ask_location = flag(arg(2), "askLocation")?.unwrap_or(false);
-            apply_options(&mut config, arg(3))?;
+            apply_options(&mut config, arg(3), page)?;
         }
         other => {
             return Err(Error::invalid(
@@ -101,7 +111,7 @@ pub fn parse_init(args: &[Value]) -> Result<Config, Error> {
 }
 
 /// Applies the optional settings of an options object; `null` and `undefined` are no options.
-fn apply_options(config: &mut Config, options: &Value) -> Result<(), Error> {
+fn apply_options(config: &mut Config, options: &Value, page: &impl Page) -> Result<(), Error> {
     if options.is_nullish() {
         return Ok(());
     }
@@ -123,7 +133,7 @@ fn apply_options(config: &mut Config, options: &Value) -> Result<(), Error> {
     for key in ["proxyUrl", "apiUrl"] {
         match options.get(key) {
             None | Some(Value::Undefined | Value::Null) => {}
-            Some(Value::String(url)) => config.api_url = api_url(url, key)?,
+            Some(Value::String(url)) => config.api_url = api_url(url, key, page)?,
             Some(other) => {
                 return Err(Error::invalid(
                     ErrorCode::InvalidConfig,
@@ -168,61 +178,184 @@ fn flag(value: &Value, name: &'static str) -> Result<Option<bool>, Error> {
     }
 }
 
-/// Checks an API base URL: https anywhere, http only for loopback hosts so that the app secret
-/// never travels in clear text, or a path on the page's own origin (`/herogi-proxy`).
-fn api_url(url: &str, name: &'static str) -> Result<String, Error> {
-    let url = url.trim().trim_end_matches('/');
-    let host_start = if let Some(rest) = url.strip_prefix("https://") {
-        Some(rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                h
-            } else {
-                host
-            }
-        });
-        if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
-            return Err(Error::invalid(
-                ErrorCode::InvalidConfig,
-                name,
-                &[
-                    name,
-                    " \"",
-                    url,
-                    "\" uses http://, which would send the app secret in clear text; use \
-                     https:// (http:// is allowed for localhost and 127.0.0.1 only)",
-                ],
-            ));
-        }
-        Some(rest)
-    } else if url.starts_with('/') && !url.starts_with("//") {
-        return Ok(url.to_string());
+/// Checks an API base URL and returns it resolved, without a trailing slash. The value must be
+/// `https://...`, `http://` on a loopback host, or a path (`/herogi-proxy`) on the page's own
+/// origin, so that the app secret never travels in clear text or to another origin by accident.
+///
+/// The rules apply to the URL as the browser resolves it, because that is the URL `fetch` uses:
+/// a path such as `/\host` resolves to another host. Keeping the resolved URL means that a
+/// `<base>` element added later cannot move the calls either.
+fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, Error> {
+    let value = value.trim();
+    let is_path = value.starts_with('/') && !value.starts_with("//");
+    let is_absolute = value.starts_with("https://") || value.starts_with("http://");
+    let is_clean = !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    let href = if (is_path || is_absolute) && is_clean {
+        page.resolve(value)
     } else {
         None
     };
-    match host_start {
-        Some(rest) if !rest.is_empty() && !url.chars().any(char::is_whitespace) => {
-            Ok(url.to_string())
-        }
-        _ => Err(Error::invalid(
+    let parts = href
+        .as_deref()
+        .and_then(|href| Some((href, split_href(href)?)));
+    let Some((href, (scheme, authority))) = parts else {
+        return Err(invalid_url(
+            name,
+            &[
+                "is not a URL; expected https://host, http://localhost:PORT or a path such as \
+                 /herogi-proxy",
+            ],
+            value,
+        ));
+    };
+
+    if let Some((_, host)) = authority.rsplit_once('@') {
+        // The user name and password are left out of the message, which the console shows.
+        return Err(Error::invalid(
             ErrorCode::InvalidConfig,
             name,
             &[
                 name,
-                " \"",
-                url,
-                "\" is not a URL; expected https://host, http://localhost:PORT or a path \
-                 such as /herogi-proxy",
+                " contains a user name or password before ",
+                host,
+                "; remove them, because fetch rejects such a URL and the app secret belongs in \
+                 appSecret",
             ],
+        ));
+    }
+    let origin = [scheme, "://", authority].concat();
+    if is_path && origin != page.origin() {
+        return Err(invalid_url(
+            name,
+            &[
+                "resolves to ",
+                href,
+                ", which is not on the page's origin ",
+                &page.origin(),
+                "; give a path on this origin, such as /herogi-proxy, or a full https:// URL",
+            ],
+            value,
+        ));
+    }
+
+    let host = host_of(authority);
+    match scheme {
+        "https" => Ok(href.trim_end_matches('/').to_string()),
+        "http" if matches!(host, "localhost" | "127.0.0.1" | "[::1]") => {
+            Ok(href.trim_end_matches('/').to_string())
+        }
+        "http" => Err(invalid_url(
+            name,
+            &[
+                "resolves to ",
+                href,
+                ", which uses http:// and would send the app secret in clear text; use \
+                 https:// (http:// is allowed for localhost, 127.0.0.1 and [::1] only)",
+            ],
+            value,
         )),
+        _ => Err(invalid_url(
+            name,
+            &["resolves to ", href, ", which is not an https:// URL"],
+            value,
+        )),
+    }
+}
+
+/// Makes the error of an invalid `apiUrl`: the setting, its value quoted, then `reason`.
+fn invalid_url(name: &'static str, reason: &[&str], value: &str) -> Error {
+    let mut parts = alloc::vec![name, " \"", value, "\" "];
+    parts.extend_from_slice(reason);
+    Error::invalid(ErrorCode::InvalidConfig, name, &parts)
+}
+
+/// Splits an `href` into its scheme and its authority (`user:pw@host:port`), or returns `None`
+/// when it has no `scheme://` part.
+fn split_href(href: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = href.split_once(':')?;
+    let rest = rest.strip_prefix("//")?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    Some((scheme, authority))
+}
+
+/// Returns the host of an authority without userinfo: `[::1]` of `[::1]:8080`.
+fn host_of(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => host,
+        _ => authority,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page whose browser resolves URLs by the WHATWG URL standard. A path resolves against
+    /// `base`, which differs from `origin` in a sandboxed frame, whose origin is `null`.
+    struct FakePage {
+        base: &'static str,
+        origin: &'static str,
+    }
+
+    /// The `href` that `new URL(value, "https://shop.example/")` gives in Node 20 for the
+    /// absolute and unusual values of these tests, and `None` where it throws.
+    const HREFS: &[(&str, Option<&str>)] = &[
+        ("http://127.0.0.1:8080/", Some("http://127.0.0.1:8080/")),
+        ("http://127.0.0.1:9/x", Some("http://127.0.0.1:9/x")),
+        ("http://127.1", Some("http://127.0.0.1/")),
+        ("http://localhost", Some("http://localhost/")),
+        ("http://localhost:8080", Some("http://localhost:8080/")),
+        ("http://[::1]:80", Some("http://[::1]/")),
+        ("http://[0:0::1]:8080", Some("http://[::1]:8080/")),
+        (
+            "http://localhost.evil.com",
+            Some("http://localhost.evil.com/"),
+        ),
+        ("http://api.example.com", Some("http://api.example.com/")),
+        (
+            "https://proxy.example.com",
+            Some("https://proxy.example.com/"),
+        ),
+        (
+            "https://proxy.example.com/hg/",
+            Some("https://proxy.example.com/hg/"),
+        ),
+        ("https://[zz", None),
+        (
+            "https://user:pw@evil.example",
+            Some("https://user:pw@evil.example/"),
+        ),
+        ("/\\evil.example", Some("https://evil.example/")),
+        ("/\\\\evil.example/x", Some("https://evil.example/x")),
+    ];
+
+    impl Page for FakePage {
+        fn resolve(&self, url: &str) -> Option<String> {
+            if let Some((_, href)) = HREFS.iter().find(|(value, _)| *value == url) {
+                return href.map(str::to_string);
+            }
+            assert!(url.starts_with('/'), "no href listed for {url}");
+            Some([self.base, url].concat())
+        }
+
+        fn origin(&self) -> String {
+            self.origin.to_string()
+        }
+    }
+
+    const PAGE: FakePage = page("https://shop.example");
+
+    const fn page(origin: &'static str) -> FakePage {
+        FakePage {
+            base: origin,
+            origin,
+        }
+    }
+
+    fn init_with_api_url(url: &str, page: &FakePage) -> Result<Config, Error> {
+        let options = object(&[("apiUrl", url.into())]);
+        parse_init(&["a".into(), "s".into(), Value::Null, options], page)
+    }
 
     fn object(entries: &[(&str, Value)]) -> Value {
         Value::Object(
@@ -235,7 +368,7 @@ mod tests {
 
     #[test]
     fn authorization_is_basic_base64() {
-        let mut config = parse_init(&["app".into(), "secret".into()]).unwrap();
+        let mut config = parse_init(&["app".into(), "secret".into()], &PAGE).unwrap();
         assert_eq!(config.authorization(), "Basic YXBwOnNlY3JldA==");
         config.app_secret = "s3".into();
         assert_eq!(config.authorization(), "Basic YXBwOnMz");
@@ -249,7 +382,11 @@ mod tests {
             ("apiUrl", "http://127.0.0.1:8080/".into()),
             ("debug", true.into()),
         ]);
-        let config = parse_init(&["app".into(), "secret".into(), true.into(), options]).unwrap();
+        let config = parse_init(
+            &["app".into(), "secret".into(), true.into(), options],
+            &PAGE,
+        )
+        .unwrap();
         assert_eq!(config.app_id, "app");
         assert_eq!(config.app_secret, "secret");
         assert_eq!(config.api_url, "http://127.0.0.1:8080");
@@ -259,7 +396,7 @@ mod tests {
 
     #[test]
     fn positional_form_defaults() {
-        let config = parse_init(&["app".into(), "secret".into()]).unwrap();
+        let config = parse_init(&["app".into(), "secret".into()], &PAGE).unwrap();
         assert_eq!(config.api_url, DEFAULT_API_URL);
         assert!(!config.ask_location);
         assert!(!config.debug);
@@ -274,7 +411,7 @@ mod tests {
             ("trackingDomain", "example.com".into()),
         ]);
         let second = object(&[("locationSubscribe", true.into())]);
-        let config = parse_init(&[settings, second]).unwrap();
+        let config = parse_init(&[settings, second], &PAGE).unwrap();
         assert_eq!(config.api_url, "https://proxy.example.com/hg");
         assert!(config.ask_location);
     }
@@ -287,7 +424,8 @@ mod tests {
             ("proxyUrl", "https://proxy.example.com".into()),
             ("apiUrl", "/herogi".into()),
         ]);
-        assert_eq!(parse_init(&[settings]).unwrap().api_url, "/herogi");
+        let config = parse_init(&[settings], &PAGE).unwrap();
+        assert_eq!(config.api_url, "https://shop.example/herogi");
     }
 
     #[test]
@@ -335,7 +473,7 @@ mod tests {
             ),
         ];
         for (args, field, phrase) in cases {
-            let error = parse_init(&args).unwrap_err();
+            let error = parse_init(&args, &PAGE).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidConfig, "{args:?}");
             assert_eq!(error.field, Some(field), "{args:?}");
             assert!(
@@ -348,17 +486,71 @@ mod tests {
 
     #[test]
     fn http_is_allowed_for_loopback() {
-        for url in [
-            "http://localhost",
-            "http://localhost:8080",
-            "http://127.0.0.1:9/x",
-            "http://[::1]:80",
-        ] {
-            let options = object(&[("apiUrl", url.into())]);
-            let config = parse_init(&["a".into(), "s".into(), Value::Null, options]);
-            assert!(config.is_ok(), "{url}");
+        let cases = [
+            ("http://localhost", "http://localhost"),
+            ("http://localhost:8080", "http://localhost:8080"),
+            ("http://127.0.0.1:9/x", "http://127.0.0.1:9/x"),
+            ("http://127.1", "http://127.0.0.1"),
+            ("http://[::1]:80", "http://[::1]"),
+            ("http://[0:0::1]:8080", "http://[::1]:8080"),
+        ];
+        for (url, resolved) in cases {
+            let config = init_with_api_url(url, &PAGE);
+            assert_eq!(config.map(|c| c.api_url), Ok(resolved.to_string()), "{url}");
         }
-        let spoof = object(&[("apiUrl", "http://localhost.evil.com".into())]);
-        assert!(parse_init(&["a".into(), "s".into(), Value::Null, spoof]).is_err());
+        let spoof = init_with_api_url("http://localhost.evil.com", &PAGE).unwrap_err();
+        assert!(spoof.message.contains("clear text"), "{}", spoof.message);
+    }
+
+    #[test]
+    fn path_resolves_on_page_origin() {
+        let cases = [
+            (
+                "https://shop.example",
+                "/herogi/",
+                "https://shop.example/herogi",
+            ),
+            ("https://shop.example", "/", "https://shop.example"),
+            ("http://127.0.0.1:8080", "/hg", "http://127.0.0.1:8080/hg"),
+            ("http://localhost", " /hg ", "http://localhost/hg"),
+        ];
+        for (origin, url, resolved) in cases {
+            let config = init_with_api_url(url, &page(origin));
+            assert_eq!(
+                config.map(|c| c.api_url),
+                Ok(resolved.to_string()),
+                "{url} on {origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsafe_api_urls_are_rejected() {
+        let http_page = page("http://shop.example");
+        let sandboxed = FakePage {
+            base: "http://127.0.0.1:8080",
+            origin: "null",
+        };
+        let cases: [(&str, &FakePage, &str); 8] = [
+            ("https://[zz", &PAGE, "is not a URL"),
+            (
+                "https://user:pw@evil.example",
+                &PAGE,
+                "user name or password",
+            ),
+            ("/\\evil.example", &PAGE, "not on the page's origin"),
+            ("/\\\\evil.example/x", &PAGE, "not on the page's origin"),
+            ("/\t/evil.example", &PAGE, "is not a URL"),
+            ("https://exa mple.com", &PAGE, "is not a URL"),
+            ("/herogi", &http_page, "clear text"),
+            ("/herogi", &sandboxed, "not on the page's origin"),
+        ];
+        for (url, page, phrase) in cases {
+            let error = init_with_api_url(url, page).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidConfig, "{url:?}");
+            assert_eq!(error.field, Some("apiUrl"), "{url:?}");
+            assert!(error.message.contains(phrase), "{url:?}: {}", error.message);
+            assert!(!error.message.contains("pw"), "{url:?}: {}", error.message);
+        }
     }
 }

@@ -26,6 +26,24 @@ pub enum Value {
     Unsupported(&'static str),
 }
 
+/// The maximum number of values that the browser glue reads from one call's arguments: each
+/// argument, array item and object entry, nested ones included. A `customAttributes` object
+/// within `MAX_CUSTOM_ATTRIBUTES_BYTES` (96 KiB) of JSON contains at most 49152 values, since
+/// each takes at least a character and a comma, so the bound leaves room for the other arguments.
+pub const MAX_VALUES: u32 = 65_536;
+
+/// The kind of an array or object that contains more values than [`MAX_VALUES`] leaves room for.
+pub const TOO_MANY_VALUES: &str = "more values than the 65536 that one call may contain";
+
+/// The kind of a string with an unpaired UTF-16 surrogate, which UTF-8 text cannot hold.
+///
+/// NOTE: such a value in `userAttributes` or `preferences` is dropped with its field's generic
+/// reason, such as "must be a string", because the field rules give no reason per kind.
+pub const UNPAIRED_SURROGATE: &str = "a string with an unpaired UTF-16 surrogate";
+
+/// The kind of an object entry whose key has an unpaired UTF-16 surrogate.
+pub const UNPAIRED_SURROGATE_KEY: &str = "a key with an unpaired UTF-16 surrogate";
+
 /// A number with its JavaScript text, so the wasm build needs no float formatting or parsing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Number {
@@ -100,5 +118,20 @@ impl From<&str> for Value {
 impl From<bool> for Value {
     fn from(value: bool) -> Value {
         Value::Bool(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::MAX_CUSTOM_ATTRIBUTES_BYTES;
+
+    #[test]
+    fn max_values_fits_largest_custom_attributes() {
+        // Each value of a JSON text takes at least two bytes: itself and a separator.
+        let most_custom_values = MAX_CUSTOM_ATTRIBUTES_BYTES / 2;
+        assert_eq!(most_custom_values, 49152);
+        assert!(most_custom_values < MAX_VALUES as usize);
+        assert!(TOO_MANY_VALUES.contains(&MAX_VALUES.to_string()));
     }
 }

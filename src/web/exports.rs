@@ -30,7 +30,7 @@ pub fn init(args: Array) -> bool {
         );
         return true;
     }
-    let config = match config::parse_init(&convert::arguments(&args)) {
+    let config = match config::parse_init(&convert::arguments(&args), &convert::BrowserPage) {
         Ok(config) => config,
         Err(error) => {
             console::error(&["init failed: ", &error.message]);
@@ -145,8 +145,9 @@ pub fn identify(args: Array) -> Promise {
         reject = Some(fail);
     });
     if callback.is_some() {
-        // With a callback the page hears of a failure there, so the rejection is handled.
-        let _ = promise.catch(ignore_rejection());
+        // With a callback the page hears of a failure there, so the rejection is handled. This
+        // uses `then`, because a page may have removed `Promise.prototype.catch`.
+        let _ = promise.then2(ignore_rejection(), ignore_rejection());
     }
     let (Some(resolve), Some(reject)) = (resolve, reject) else {
         return promise;

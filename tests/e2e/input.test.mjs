@@ -1,6 +1,6 @@
 // Input handling of the public calls: invalid values dropped and reported, calls of the wrong
 // shape rejected without a request, values JSON cannot hold, __proto__ keys, hostile arguments
-// that must never throw into the page, and an http:// apiUrl.
+// that must never throw into the page, and apiUrl values that are not safe.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
@@ -391,6 +391,208 @@ test("http apiUrl for remote host rejected", async (t) => {
   assert.match(messages.errors[1], /proxyUrl/);
   assert.match(messages.errors[1], /https/);
   assert.deepEqual(requests.filter((url) => url.includes("example.com")), []);
+});
+
+/**
+ * Returns whether the SDK of the page is configured: ready() then resolves in a microtask,
+ * before a timer of 0 ms fires.
+ */
+function isConfigured(page) {
+  return page.evaluate(() =>
+    Promise.race([
+      herogi.ready().then(() => true, () => false),
+      new Promise((resolve) => setTimeout(() => resolve(false), 0)),
+    ]),
+  );
+}
+
+test("unsafe apiUrl forms rejected", async (t) => {
+  const { page, messages, requests } = await openPage(t);
+  // Each value does not parse, carries a user name and password, or resolves against this
+  // http:// page to another origin, over http.
+  const values = [
+    "https://[zz",
+    "https://user:pw@evil.example",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\\\\evil.example/herogi",
+  ];
+  for (const apiUrl of values) {
+    const thrown = await page.evaluate(
+      ([appId, appSecret, apiUrl]) => {
+        try {
+          herogi.init(appId, appSecret, false, { apiUrl });
+          return null;
+        } catch (error) {
+          return String(error);
+        }
+      },
+      [APP_ID, APP_SECRET, apiUrl],
+    );
+    assert.equal(thrown, null, `init with ${JSON.stringify(apiUrl)} threw`);
+    assert.equal(await isConfigured(page), false, `init accepted ${JSON.stringify(apiUrl)}`);
+  }
+
+  // Every init above failed, so this one configures the SDK, and its calls go to the server.
+  await init(page);
+  await identify(page, "input-unsafe-api-url");
+
+  assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
+  values.forEach((value, index) => {
+    const error = messages.errors[index];
+    assert.match(error, /^herogi: init failed: apiUrl /, `${JSON.stringify(value)}: ${error}`);
+    assert.ok(!error.includes("pw"), `the password of ${value} reached the console: ${error}`);
+  });
+  assert.deepEqual(requests.filter((url) => url.includes("evil.example")), []);
+});
+
+test("path apiUrl follows page base", async (t) => {
+  const { page, messages, requests } = await openPage(t);
+  await page.evaluate(
+    ([appId, appSecret]) => {
+      // A base element on another origin makes the path resolve there.
+      const base = document.createElement("base");
+      base.href = "http://evil.example/";
+      document.head.append(base);
+      herogi.init(appId, appSecret, false, { apiUrl: "/herogi" });
+      base.remove();
+    },
+    [APP_ID, APP_SECRET],
+  );
+  assert.equal(await isConfigured(page), false, "init accepted a path on another origin");
+  assert.equal(messages.errors.length, 1, messages.all.join("\n"));
+  assert.match(messages.errors[0], /apiUrl "\/herogi"/);
+  assert.match(messages.errors[0], /evil\.example/);
+
+  // "/" on this loopback page is the page's own origin. A base element added after init does
+  // not move calls elsewhere, because the SDK keeps the URL as it was resolved at init.
+  await page.evaluate(
+    ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: "/" });
+      const base = document.createElement("base");
+      base.href = "http://evil.example/";
+      document.head.append(base);
+    },
+    [APP_ID, APP_SECRET],
+  );
+  const result = await identify(page, "input-path-api-url", { firstname: "Pathed" });
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.firstname, "Pathed");
+  assert.ok(requests.includes(server.url + "/v1/identify"), requests.join("\n"));
+  assert.deepEqual(requests.filter((url) => url.includes("evil.example")), []);
+  assert.equal(messages.errors.length, 1, messages.all.join("\n"));
+});
+
+test("huge arrays dropped without stalling", { timeout: 120000 }, async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const cases = ["sparse 2^32-1", "sparse 1e7", "Proxy length 2^53", "40000 x 40000 nested"];
+  const outcomes = await page.evaluate(async (names) => {
+    const make = {
+      "sparse 2^32-1": () => {
+        const list = [];
+        list.length = 2 ** 32 - 1;
+        return list;
+      },
+      "sparse 1e7": () => new Array(1e7),
+      "Proxy length 2^53": () =>
+        new Proxy([], { get: (target, key) => (key === "length" ? 2 ** 53 : target[key]) }),
+      // Few objects, but 1.6e9 items when each reference is read as its own array.
+      "40000 x 40000 nested": () => new Array(40000).fill(new Array(40000).fill(0)),
+    };
+    const results = [];
+    for (const name of names) {
+      const custom = { plan: "pro", score: make[name]() };
+      try {
+        const result = await herogi.identify(
+          "input-huge-" + name.replace(/\W+/g, "-"),
+          { firstname: "Bounded" },
+          custom,
+        );
+        results.push({
+          hgid: result.hgid,
+          dropped: result.dropped.map((entry) => ({
+            field: entry.field,
+            reason: entry.reason,
+            isTheArgument: entry.value === custom,
+          })),
+        });
+      } catch (error) {
+        results.push({ failed: `${error.code}: ${error.message}` });
+      }
+    }
+    return results;
+  }, cases);
+
+  cases.forEach((name, index) => {
+    const outcome = outcomes[index];
+    assert.equal(outcome.failed, undefined, `${name}: ${outcome.failed}`);
+    assert.equal(outcome.dropped.length, 1, name);
+    assert.equal(outcome.dropped[0].field, "customAttributes", name);
+    assert.equal(outcome.dropped[0].isTheArgument, true, name);
+    assert.match(outcome.dropped[0].reason, /65536/, name);
+  });
+  assert.equal(bodies.length, cases.length);
+  for (const body of bodies) assert.equal(body.customAttributes, undefined);
+  const profile = await getProfile(server.url, outcomes[0].hgid);
+  assert.equal(profile.firstname, "Bounded");
+
+  // The page and the SDK still work.
+  const result = await identify(page, "input-huge-after", { firstname: "After" }, { plan: "pro" });
+  assert.deepEqual(result.dropped, []);
+  const after = await getProfile(server.url, result.hgid);
+  assert.deepEqual(after.customAttributes, { plan: "pro" });
+  assert.deepEqual(messages.errors, []);
+});
+
+test("lone surrogates dropped, pairs kept", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const outcome = await page.evaluate(async () => {
+    const lone = { firstname: "Ann\uD800", lastname: "Re\uFFFDplaced", city: "Oslo \uD83D\uDE00" };
+    const custom = { plan: "pro\uDC00" };
+    const result = await herogi.identify("input-lone-surrogate", lone, custom);
+    const keyed = await herogi.identify(null, null, { ["plan\uD800"]: "pro" });
+    let externalId;
+    try {
+      await herogi.identify("user-\uDFFF", { city: "Bergen" });
+    } catch (error) {
+      externalId = { code: error.code, field: error.field, message: error.message };
+    }
+    return {
+      hgid: result.hgid,
+      dropped: result.dropped.map((entry) => ({
+        field: entry.field,
+        reason: entry.reason,
+        isPageValue: entry.value === lone.firstname || entry.value === custom,
+      })),
+      keyReasons: keyed.dropped.map((entry) => `${entry.field} ${entry.reason}`),
+      externalId,
+    };
+  });
+
+  const byField = Object.fromEntries(outcome.dropped.map((entry) => [entry.field, entry]));
+  assert.deepEqual(Object.keys(byField).sort(), ["customAttributes", "firstname"]);
+  assert.equal(byField.firstname.isPageValue, true);
+  assert.equal(byField.customAttributes.isPageValue, true);
+  assert.match(byField.customAttributes.reason, /unpaired UTF-16 surrogate at plan/);
+  assert.equal(outcome.keyReasons.length, 1);
+  assert.match(outcome.keyReasons[0], /^customAttributes holds a key with an unpaired UTF-16 surrogate/);
+
+  assert.equal(outcome.externalId?.code, "INVALID_ARGUMENT");
+  assert.equal(outcome.externalId.field, "externalId");
+  assert.match(outcome.externalId.message, /unpaired UTF-16 surrogate/);
+
+  // A surrogate pair and a U+FFFD the page wrote itself are text like any other.
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[0].firstname, undefined);
+  assert.equal(bodies[0].customAttributes, undefined);
+  assert.equal(bodies[1].customAttributes, undefined);
+  const profile = await getProfile(server.url, outcome.hgid);
+  assert.equal(profile.lastname, "Re\uFFFDplaced");
+  assert.equal(profile.city, "Oslo \uD83D\uDE00");
+  assert.equal(profile.firstname, undefined);
+  assert.equal(messages.warnings.length, 2, messages.all.join("\n"));
 });
 
 test("objects from another frame are plain", async (t) => {

@@ -1,11 +1,12 @@
 // The inline stub snippet: calls made before herogi.min.js has loaded are queued and replayed
-// in order once it arrives, and a page whose script is blocked never throws.
+// in order once it arrives, and a page whose script is blocked never throws. A second copy of
+// the script keeps the SDK that the first one installed.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, test } from "node:test";
-import { getProfile, launchBrowser, root, startServer, watchConsole } from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, launchBrowser, root, startServer, watchConsole } from "./harness.mjs";
 
 const PAGE = "/snippet-queue.html";
 
@@ -128,4 +129,42 @@ test("blocked script leaves stub calls harmless", async (t) => {
   assert.equal(bodies.length, 0);
   // The blocked script is logged by Chromium as a failed resource, which is not a page error.
   assert.deepEqual(messages.errors.filter((text) => text.startsWith("pageerror")), []);
+});
+
+test("second script load keeps configured SDK", { timeout: 30000 }, async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const messages = watchConsole(page);
+  await page.goto(server.url + "/blank.html");
+
+  const seen = await page.evaluate(async ([appId, appSecret]) => {
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    const first = herogi;
+    // The same script again, as a second script tag or a tag manager that injects it twice does.
+    await new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "/herogi.min.js";
+      script.onload = resolve;
+      script.onerror = () => reject(new Error("herogi.min.js did not load again"));
+      document.head.append(script);
+    });
+    const sameObject = herogi === first;
+    // An unconfigured copy would keep the call waiting for an init that never comes.
+    if (!sameObject) return { sameObject };
+    try {
+      const result = await herogi.identify("snippet-second-load", { firstname: "Twice" });
+      return { sameObject, hgid: result.hgid, stored: herogi.getHgid() };
+    } catch (error) {
+      return { sameObject, failed: `${error.code}: ${error.message}` };
+    }
+  }, [APP_ID, APP_SECRET]);
+
+  assert.equal(seen.sameObject, true, "the second load replaced window.herogi");
+  assert.equal(seen.failed, undefined, "identify after the second load failed");
+  assert.equal(seen.stored, seen.hgid);
+  const profile = await getProfile(server.url, seen.hgid);
+  assert.equal(profile.externalUserId, "snippet-second-load");
+  assert.equal(profile.firstname, "Twice");
+  assert.deepEqual(messages.errors, []);
 });
