@@ -629,7 +629,8 @@ pub fn flush_on_exit() {
             body: &body,
         };
         if let Ok(started) = request.start() {
-            let _ = started.catch(super::exports::ignore_rejection());
+            let ignore = super::exports::ignore_rejection();
+            let _ = started.then2(ignore, ignore);
         }
     }
 }

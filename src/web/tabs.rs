@@ -56,7 +56,8 @@ pub fn announce(store: &Store, tab: &str) {
         // The callback's Promise never settles, so the lock is held until the page closes.
         let hold = Closure::once_into_js(|_: JsValue| -> JsValue { deferred().0.into() });
         if let Ok(requested) = locks.request(&[TAB_PREFIX, tab].concat(), &hold) {
-            let _ = requested.catch(super::exports::ignore_rejection());
+            let ignore = super::exports::ignore_rejection();
+            let _ = requested.then2(ignore, ignore);
         }
         return;
     }

@@ -160,26 +160,19 @@ test("no Promise catch: load failure reaches callback", async (t) => {
   assert.deepEqual(outcome, { ok: false, code: "LOAD_FAILED" });
 });
 
-test(
-  "no Promise catch: identify delivers",
-  {
-    todo: "the Web Lock requests in src/web/tabs.rs and the keepalive send in src/web/sdk.rs " +
-      "call Promise.prototype.catch, so init throws inside the core",
-  },
-  async (t) => {
-    const { page } = await openPage(t);
-    await removePromiseCatch(page);
-    const outcome = await page.evaluate(async ([appId, appSecret]) => {
-      herogi.init(appId, appSecret, false, { apiUrl: location.origin });
-      const delivered = new Promise((resolve) => {
-        herogi.identify("environment-no-catch", { firstname: "Caught" }, (ok, data) =>
-          resolve({ ok, hgid: ok ? data : null }),
-        );
-      });
-      return (await outcomeOf(delivered)).value ?? {};
-    }, [APP_ID, APP_SECRET]);
-    assert.equal(outcome.ok, true);
-    const profile = await getProfile(server.url, outcome.hgid);
-    assert.equal(profile.firstname, "Caught");
-  },
-);
+test("no Promise catch: identify delivers", async (t) => {
+  const { page } = await openPage(t);
+  await removePromiseCatch(page);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    const delivered = new Promise((resolve) => {
+      herogi.identify("environment-no-catch", { firstname: "Caught" }, (ok, data) =>
+        resolve({ ok, hgid: ok ? data : null }),
+      );
+    });
+    return (await outcomeOf(delivered)).value ?? {};
+  }, [APP_ID, APP_SECRET]);
+  assert.equal(outcome.ok, true);
+  const profile = await getProfile(server.url, outcome.hgid);
+  assert.equal(profile.firstname, "Caught");
+});
