@@ -94,6 +94,16 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     out
 }
 
+/// Reads the order key and the tab of a stored entry without decoding the rest.
+pub fn order_and_tab(text: &str) -> Option<(&str, &str)> {
+    let mut lines = text.split('\n');
+    if lines.next()? != VERSION {
+        return None;
+    }
+    let _id = lines.next()?;
+    Some((lines.next()?, lines.next()?))
+}
+
 impl Entry {
     /// Returns the `localStorage` key of the entry.
     pub fn key(&self) -> String {
@@ -422,6 +432,8 @@ mod tests {
         );
         let text = original.encode();
         assert_eq!(text.lines().count(), 7);
+        assert_eq!(order_and_tab(&text), Some(("o-id-1", "tab")));
+        assert_eq!(order_and_tab("h0\nid\no\nt"), None);
         assert_eq!(Entry::decode(&text), Some(original));
 
         let anonymous = entry("id-2", None, &[]);

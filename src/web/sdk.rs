@@ -66,6 +66,8 @@ struct State {
     in_flight: bool,
     /// Failed attempts of the entry at the head of the queue, for the backoff.
     failures: u32,
+    /// Times the head of the queue gave way to an older call of another tab.
+    yields: u32,
     /// Calls made by this page, for the order keys.
     counter: u32,
     /// The request ids sent with keepalive as the page was last hidden, so that `pagehide`
@@ -82,6 +84,7 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     busy: None,
     in_flight: false,
     failures: 0,
+    yields: 0,
     counter: 0,
     flushed: Vec::new(),
 }));
@@ -307,30 +310,63 @@ pub fn start_sending() {
 
 /// Sends until the queue is empty: takes the send lock, adopts the entries of pages that went
 /// away, and sends one entry at a time. After a failure that may pass it waits with the lock
-/// held, so that no other tab's later call goes out first.
+/// held, so that no other tab's later call goes out first. When another tab has an older call,
+/// it releases the lock for a moment so that call goes first.
 async fn send_loop() {
     let Some(sdk) = STATE.borrow().sdk.clone() else {
         return;
     };
     loop {
         let lock = tabs::SendLock::acquire(&sdk.store, &sdk.tab).await;
-        loop {
+        let pause = loop {
             adopt_orphans(&sdk).await;
             match send_entries(&sdk, &lock).await {
-                Some(delay) => {
+                Pause::Retry(delay) => {
                     console::debug(&["waiting before the next attempt"]);
                     hold(&lock, delay).await;
                 }
-                None => break,
+                other => break other,
             }
-        }
+        };
         drop(lock);
+        if let Pause::Yield = pause {
+            console::debug(&["another tab has an older call; letting it go first"]);
+            timer::delay(YIELD_MS).await;
+            continue;
+        }
         let mut state = STATE.borrow_mut();
         if state.entries.is_empty() {
             state.sending = false;
             return;
         }
     }
+}
+
+/// How long a tab waits for another tab's older call before it takes the lock again, in
+/// milliseconds: longer than a lease poll, so that a tab without Web Locks gets its turn.
+const YIELD_MS: f64 = 300.0;
+
+/// How many times in a row the head of the queue gives way to older calls of other tabs before
+/// it goes anyway, so that a tab that never sends cannot hold this one up.
+const MAX_YIELDS: u32 = 10;
+
+/// Why [`send_entries`] stopped.
+enum Pause {
+    /// The queue is empty.
+    Empty,
+    /// The head failed in a way that may pass; send again after the delay, in milliseconds.
+    Retry(f64),
+    /// Another tab has an older call in storage.
+    Yield,
+}
+
+/// Returns whether storage holds a call of another tab made before `head`.
+fn older_call_elsewhere(sdk: &Sdk, head: &Entry) -> bool {
+    sdk.store.keys(queue::KEY_PREFIX).iter().any(|key| {
+        let text = sdk.store.read(key).unwrap_or_default();
+        queue::order_and_tab(&text)
+            .is_some_and(|(order, tab)| tab != sdk.tab && order < head.order.as_str())
+    })
 }
 
 /// Waits `delay` milliseconds with the lock held, renewing it, or less when the browser is back
@@ -392,18 +428,24 @@ enum Attempt {
     Retry(f64),
 }
 
-/// Sends entries in order while this tab holds the lock. Returns the delay to wait before the
-/// next attempt, or `None` when the queue is empty.
-async fn send_entries(sdk: &Sdk, lock: &tabs::SendLock) -> Option<f64> {
+/// Sends entries in order while this tab holds the lock, until the queue is empty, an attempt
+/// fails in a way that may pass, or another tab has an older call.
+async fn send_entries(sdk: &Sdk, lock: &tabs::SendLock) -> Pause {
     loop {
-        let head = STATE.borrow().entries.first().cloned()?;
+        let Some(head) = STATE.borrow().entries.first().cloned() else {
+            return Pause::Empty;
+        };
+        if STATE.borrow().yields < MAX_YIELDS && older_call_elsewhere(sdk, &head) {
+            STATE.borrow_mut().yields += 1;
+            return Pause::Yield;
+        }
         lock.renew();
         STATE.borrow_mut().busy = Some(head.id.clone());
         let outcome = attempt(sdk, head.id.clone()).await;
         STATE.borrow_mut().busy = None;
         match outcome {
             Attempt::Done(outcome) => finish(sdk, &head.id, outcome),
-            Attempt::Retry(delay) => return Some(delay),
+            Attempt::Retry(delay) => return Pause::Retry(delay),
         }
     }
 }
@@ -559,6 +601,7 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
         let mut state = STATE.borrow_mut();
         state.entries.retain(|entry| entry.id != id);
         state.failures = 0;
+        state.yields = 0;
         take_calls(&mut state, id)
     };
     match &outcome {

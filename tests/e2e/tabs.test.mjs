@@ -9,6 +9,7 @@ import {
   startServer,
   launchBrowser,
   watchConsole,
+  getProfile,
   APP_ID,
   APP_SECRET,
   switches,
@@ -190,6 +191,34 @@ test("two tabs apply each call once", async () => {
   const context = await browser.newContext();
   try {
     await checkTwoTabs(context);
+  } finally {
+    await context.close();
+  }
+});
+
+test("interleaved tab calls keep order", async () => {
+  const context = await browser.newContext();
+  try {
+    const posts = watchIdentify(context);
+    const tabA = await openBlank(context);
+    const tabB = await openBlank(context);
+    await initSdk(tabA);
+    await initSdk(tabB);
+
+    // While A1 is in flight, B makes B2 and then A makes A3: B2 must go before A3.
+    await switches(server.url).setFaults({ count: 1, delayMs: 1500 });
+    await identifyInPage(tabA, "A1");
+    await waitForStats((stats) => stats.received >= 1, "A1 to be in flight");
+    await identifyInPage(tabB, "B2");
+    await tabB.waitForTimeout(100);
+    await identifyInPage(tabA, "A3");
+    await tabA.waitForFunction(() => window.outcomes.length === 2, null, { timeout: 20000 });
+    await tabB.waitForFunction(() => window.outcomes.length === 1, null, { timeout: 20000 });
+
+    const sent = (await succeeded(posts)).map((post) => post.body.firstname);
+    assert.deepEqual(sent, ["A1", "B2", "A3"]);
+    const { hgid } = (await tabA.evaluate(() => window.outcomes)).at(-1);
+    assert.equal((await getProfile(server.url, hgid)).firstname, "A3");
   } finally {
     await context.close();
   }
