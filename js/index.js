@@ -168,7 +168,20 @@ export function ready(callback) {
     else readyWaiters.push([resolve, reject]);
   });
   if (typeof callback === "function") {
-    promise.then(() => callback(true), (error) => callback(false, error));
+    // An exception from the page's callback is reported, as identify does, and never becomes
+    // an unhandled rejection.
+    const call = (...args) => {
+      try {
+        callback(...args);
+      } catch (thrown) {
+        try {
+          console.warn("herogi: the ready callback threw:", thrown);
+        } catch (ignored) {
+          // A page whose console throws hears nothing more.
+        }
+      }
+    };
+    promise.then(() => call(true), (error) => call(false, error));
   }
   return promise;
 }

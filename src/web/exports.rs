@@ -46,11 +46,12 @@ pub fn init(args: Array) -> bool {
     ]);
 
     let store = Store::open();
-    let location = if config.ask_location && !store.location_optout() {
-        location::ask()
-    } else {
-        Rc::new(RefCell::new(location::Location::Unavailable))
-    };
+    let location = Rc::new(RefCell::new(location::Location::Unavailable));
+    if config.ask_location && store.location_optout() {
+        *location.borrow_mut() = location::Location::Deferred;
+    } else if config.ask_location {
+        location::ask(&location);
+    }
     let authorization = config.authorization();
     let tab = crate::queue::uuid_v4(random_bytes());
     sdk::install(Sdk {
@@ -101,7 +102,7 @@ fn listen_to_page() {
             sdk::page_visible();
         }
     });
-    let on_pagehide = Closure::<dyn FnMut()>::new(sdk::flush_on_exit);
+    let on_pagehide = Closure::<dyn FnMut()>::new(sdk::page_hide);
     let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
     let _ =
         window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());

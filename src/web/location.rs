@@ -1,4 +1,5 @@
-//! The visitor's position from the Geolocation API, asked once at `init`.
+//! The visitor's position from the Geolocation API, asked once: at `init`, or at the first
+//! call that allows it when the visitor had opted out.
 
 use alloc::string::String;
 use alloc::vec;
@@ -21,19 +22,21 @@ pub const MAX_WAIT_MS: f64 = 3000.0;
 pub enum Location {
     /// Not asked (no `askLocation`, or no Geolocation API).
     Unavailable,
+    /// Not asked yet: `askLocation` is set, but the visitor had opted out at `init`.
+    Deferred,
     /// Asked; the promise resolves when the browser answers.
     Pending(Promise),
     /// The `currentLocation` text of the visitor's position.
     Known(String),
 }
 
-/// Asks the browser for the position once; the answer lands in the returned cell.
-pub fn ask() -> Rc<RefCell<Location>> {
-    let cell = Rc::new(RefCell::new(Location::Unavailable));
+/// Asks the browser for the position once; the answer lands in `cell`.
+pub fn ask(cell: &Rc<RefCell<Location>>) {
+    *cell.borrow_mut() = Location::Unavailable;
     let geolocation = web_sys::window().and_then(|window| window.navigator().geolocation().ok());
     let Some(geolocation) = geolocation else {
         console::debug(&["the Geolocation API is not available; location is left out"]);
-        return cell;
+        return;
     };
 
     let mut resolve_slot: Option<Function> = None;
@@ -85,7 +88,6 @@ pub fn ask() -> Rc<RefCell<Location>> {
     if asked.is_err() {
         *cell.borrow_mut() = Location::Unavailable;
     }
-    cell
 }
 
 /// Waits for a pending answer until `deadline` (milliseconds since the epoch).
@@ -114,7 +116,8 @@ mod tests {
     async fn wait_ends_by_the_deadline() {
         // Headless Chromium under WebDriver has no position to give: the answer is an error or
         // never comes, and a call must not wait past its deadline either way.
-        let cell = ask();
+        let cell = Rc::new(RefCell::new(Location::Deferred));
+        ask(&cell);
         let start = js_sys::Date::now();
         wait(&cell, start + 300.0).await;
         let waited = js_sys::Date::now() - start;
@@ -124,9 +127,11 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn wait_returns_at_once_without_a_request() {
-        let cell = Rc::new(RefCell::new(Location::Unavailable));
-        let start = js_sys::Date::now();
-        wait(&cell, start + 5000.0).await;
-        assert!(js_sys::Date::now() - start < 1000.0);
+        for state in [Location::Unavailable, Location::Deferred] {
+            let cell = Rc::new(RefCell::new(state));
+            let start = js_sys::Date::now();
+            wait(&cell, start + 5000.0).await;
+            assert!(js_sys::Date::now() - start < 1000.0);
+        }
     }
 }

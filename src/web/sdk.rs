@@ -134,41 +134,23 @@ pub fn reset() {
 }
 
 /// Forgets the hgid, the externalId it belongs to and the location opt-out, and starts a new
-/// visitor generation, so the next call starts a new visitor. Calls still queued keep the hgid
-/// they would have had and are sent with it, both this page's and those that other pages left
-/// in storage. Their responses no longer change the stored identity.
+/// visitor generation, so the next call starts a new visitor. The old identity is kept for the
+/// calls still queued, in this page or left in storage by others: they are sent for the old
+/// visitor, and their responses change only that kept identity.
 fn reset_identity(sdk: &Sdk) {
-    let old = sdk.store.identity();
-    let old_visitor = sdk.store.visitor();
-    let detach = |entry: &mut Entry| {
-        if entry.detached.is_none() {
-            let hgid = (entry.visitor == old_visitor)
-                .then(|| old.hgid_for(entry.request.external_id.as_deref()))
-                .flatten();
-            entry.detached = Some(hgid.map(str::to_string));
-        }
-    };
-    let own: Vec<Entry> = {
-        let mut state = STATE.borrow_mut();
-        state.entries.iter_mut().for_each(detach);
-        state.entries.clone()
-    };
-    for entry in &own {
-        sdk.store.write(&entry.key(), Some(&entry.encode()));
-    }
-    let own_keys: Vec<String> = own.iter().map(Entry::key).collect();
-    for key in sdk.store.keys(queue::KEY_PREFIX) {
-        if own_keys.contains(&key) {
-            continue;
-        }
-        if let Some(mut entry) = sdk.store.read(&key).as_deref().and_then(Entry::decode) {
-            if entry.detached.is_none() {
-                detach(&mut entry);
-                sdk.store.write(&key, Some(&entry.encode()));
-            }
-        }
-    }
     sdk.store.forget_visitor(&new_request_id());
+    let mut needed: Vec<String> = STATE
+        .borrow()
+        .entries
+        .iter()
+        .map(|entry| entry.visitor.clone())
+        .collect();
+    for key in sdk.store.keys(queue::KEY_PREFIX) {
+        if let Some(entry) = sdk.store.read(&key).as_deref().and_then(Entry::decode) {
+            needed.push(entry.visitor);
+        }
+    }
+    sdk.store.prune_identities(&needed);
     console::debug(&["reset: the next call starts a new visitor"]);
 }
 
@@ -194,6 +176,9 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
         }
         None => sdk.store.location_optout(),
     };
+    if !optout && matches!(&*sdk.location.borrow(), Location::Deferred) {
+        location::ask(&sdk.location);
+    }
 
     let entry = {
         let mut state = STATE.borrow_mut();
@@ -318,8 +303,9 @@ async fn send_loop() {
     };
     loop {
         let lock = tabs::SendLock::acquire(&sdk.store, &sdk.tab).await;
+        let mut others;
         let pause = loop {
-            adopt_orphans(&sdk).await;
+            others = adopt_orphans(&sdk).await;
             match send_entries(&sdk, &lock).await {
                 Pause::Retry(delay) => {
                     console::debug(&["waiting before the next attempt"]);
@@ -332,6 +318,12 @@ async fn send_loop() {
         if let Pause::Yield = pause {
             console::debug(&["another tab has an older call; letting it go first"]);
             timer::delay(YIELD_MS).await;
+            continue;
+        }
+        // Calls of a tab that seems alive are looked at again later: a tab that closed without
+        // Web Locks looks alive until its heartbeat expires.
+        if others {
+            timer::delay(tabs::LEASE_MS).await;
             continue;
         }
         let mut state = STATE.borrow_mut();
@@ -382,8 +374,9 @@ async fn hold(lock: &tabs::SendLock, delay: f64) {
     }
 }
 
-/// Takes over the stored entries of tabs that are no longer alive.
-async fn adopt_orphans(sdk: &Sdk) {
+/// Takes over the stored entries of tabs that are no longer alive. Returns whether storage
+/// holds entries of other tabs that are alive.
+async fn adopt_orphans(sdk: &Sdk) -> bool {
     let keys = sdk.store.keys(queue::KEY_PREFIX);
     let own: Vec<String> = STATE.borrow().entries.iter().map(Entry::key).collect();
     let foreign: Vec<Entry> = keys
@@ -399,11 +392,13 @@ async fn adopt_orphans(sdk: &Sdk) {
         })
         .collect();
     if foreign.is_empty() {
-        return;
+        return false;
     }
     let alive = tabs::alive(&sdk.store).await;
+    let mut others = false;
     for mut entry in foreign {
         if entry.tab == sdk.tab || alive.contains(&entry.tab) {
+            others = true;
             continue;
         }
         console::debug(&["sending call ", &entry.id, " left by a page that went away"]);
@@ -418,6 +413,7 @@ async fn adopt_orphans(sdk: &Sdk) {
             .unwrap_or(state.entries.len());
         state.entries.insert(at, entry);
     }
+    others
 }
 
 /// The outcome of one attempt at the head of the queue.
@@ -441,7 +437,7 @@ async fn send_entries(sdk: &Sdk, lock: &tabs::SendLock) -> Pause {
         }
         lock.renew();
         STATE.borrow_mut().busy = Some(head.id.clone());
-        let outcome = attempt(sdk, head.id.clone()).await;
+        let outcome = attempt(sdk, head.clone()).await;
         STATE.borrow_mut().busy = None;
         match outcome {
             Attempt::Done(outcome) => finish(sdk, &head.id, outcome),
@@ -450,29 +446,12 @@ async fn send_entries(sdk: &Sdk, lock: &tabs::SendLock) -> Pause {
     }
 }
 
-/// Returns this page's queued entry with the request id `id`, as it is now.
-fn current_entry(id: &str) -> Option<Entry> {
-    STATE.borrow().entries.iter().find(|e| e.id == id).cloned()
-}
-
-/// Returns the hgid to send with `entry`, and whether its response may change the stored
-/// identity: not for a call made before a `reset`, which keeps the hgid it had then.
-fn sending_identity(sdk: &Sdk, entry: &Entry) -> (Option<String>, bool) {
-    if let Some(hgid) = &entry.detached {
-        return (hgid.clone(), false);
-    }
-    if entry.visitor != sdk.store.visitor() {
-        // Another page reset the visitor and fixed this call's hgid in storage where it could.
-        let stored = sdk
-            .store
-            .read(&entry.key())
-            .as_deref()
-            .and_then(Entry::decode);
-        return (stored.and_then(|stored| stored.detached).flatten(), false);
-    }
-    let identity = sdk.store.identity();
+/// Returns the hgid to send with `entry`: the one its visitor generation holds for its
+/// externalId. A call made before a `reset` uses the identity kept for the old visitor.
+fn sending_hgid(sdk: &Sdk, entry: &Entry) -> Option<String> {
+    let identity = sdk.store.identity_of(&entry.visitor);
     let hgid = identity.hgid_for(entry.request.external_id.as_deref());
-    (hgid.map(str::to_string), true)
+    hgid.map(str::to_string)
 }
 
 /// Returns the request of `entry` with the browser's location added when the call allows it and
@@ -487,36 +466,23 @@ fn with_location(sdk: &Sdk, entry: &Entry) -> Identify {
     request
 }
 
-/// Sends the entry `id` once, with the hgid the SDK holds for its visitor. A 404 means the
+/// Sends `entry` once, with the hgid the SDK holds for its visitor. A 404 means the
 /// server does not know that hgid: it is forgotten and the call sent again at once without it.
-async fn attempt(sdk: &Sdk, id: String) -> Attempt {
-    let left_queue = || {
-        Attempt::Done(Err(Error::new(
-            ErrorCode::QueueFull,
-            "the call left the queue before it was sent".to_string(),
-        )))
-    };
-    let Some(entry) = current_entry(&id) else {
-        return left_queue();
-    };
+async fn attempt(sdk: &Sdk, entry: Entry) -> Attempt {
     let created = STATE
         .borrow()
         .calls
         .iter()
-        .find(|(call_id, _)| *call_id == id)
+        .find(|(id, _)| *id == entry.id)
         .and_then(|(_, calls)| calls.first().map(|call| call.created));
     if entry.share_location && entry.request.get(Field::CurrentLocation).is_none() {
         if let Some(created) = created {
             location::wait(&sdk.location, created + location::MAX_WAIT_MS).await;
         }
     }
-    // Read again after the wait: a `reset` meanwhile may have fixed the entry's hgid.
-    let Some(entry) = current_entry(&id) else {
-        return left_queue();
-    };
     let request = with_location(sdk, &entry);
 
-    let (mut sent, attached) = sending_identity(sdk, &entry);
+    let mut sent = sending_hgid(sdk, &entry);
     let mut answer = post(sdk, &entry.id, &request, sent.as_deref()).await;
     let not_found = |answer: &Result<String, Failure>| matches!(answer, Err(failure) if failure.error.status == Some(404));
     if not_found(&answer) && sent.is_some() {
@@ -524,22 +490,21 @@ async fn attempt(sdk: &Sdk, id: String) -> Attempt {
         let unknown = sent.take();
         answer = post(sdk, &entry.id, &request, None).await;
         // A second 404 means a wrong apiUrl rather than an unknown hgid, so the hgid is kept.
-        let mut identity = sdk.store.identity();
-        if attached && !not_found(&answer) && identity.hgid == unknown {
+        let mut identity = sdk.store.identity_of(&entry.visitor);
+        if !not_found(&answer) && identity.hgid == unknown {
             identity.forget();
-            sdk.store.save(&identity);
+            sdk.store.save_identity_of(&entry.visitor, &identity);
         }
     }
 
     match answer {
         Ok(hgid) => {
-            // A `reset` during the request, in this page or another, detaches the call.
-            if attached && entry.visitor == sdk.store.visitor() {
-                let mut identity = sdk.store.identity();
-                let external_id = entry.request.external_id.as_deref();
-                identity.on_success(sent.as_deref(), external_id, &hgid);
-                sdk.store.save(&identity);
-            }
+            // After a `reset` during the request, in this page or another, this updates the
+            // identity kept for the old visitor.
+            let mut identity = sdk.store.identity_of(&entry.visitor);
+            let external_id = entry.request.external_id.as_deref();
+            identity.on_success(sent.as_deref(), external_id, &hgid);
+            sdk.store.save_identity_of(&entry.visitor, &identity);
             Attempt::Done(Ok(hgid))
         }
         Err(failure) if failure.error.is_retryable() => {
@@ -625,7 +590,12 @@ pub fn flush_on_exit() {
     };
     let in_flight = STATE.borrow().in_flight;
     let stored = |entry: &Entry| sdk.store.read(&entry.key()).is_some();
-    let due = |index: usize, entry: &Entry| (index == 0 && !in_flight) || !stored(entry);
+    // A stored head waits while another tab has an older call, so that call goes first, and
+    // storage keeps the head for a later page.
+    let due = |index: usize, entry: &Entry| {
+        let head = index == 0 && !in_flight && !older_call_elsewhere(&sdk, entry);
+        head || !stored(entry)
+    };
 
     let merges = {
         let mut state = STATE.borrow_mut();
@@ -653,7 +623,7 @@ pub fn flush_on_exit() {
         if !due(index, entry) || STATE.borrow().flushed.contains(&entry.id) {
             continue;
         }
-        let (hgid, _) = sending_identity(&sdk, entry);
+        let hgid = sending_hgid(&sdk, entry);
         let body = with_location(&sdk, entry).body(hgid.as_deref());
         if body.len() > budget {
             break;
@@ -672,9 +642,18 @@ pub fn flush_on_exit() {
             body: &body,
         };
         if let Ok(started) = request.start() {
+            // A page's fetch wrapper may return something other than a Promise.
             let ignore = super::exports::ignore_rejection();
-            let _ = started.then2(ignore, ignore);
+            let _ = js_sys::Promise::resolve(&started).then2(ignore, ignore);
         }
+    }
+}
+
+/// Sends what is queued as the page goes away, and stops marking this tab alive.
+pub fn page_hide() {
+    flush_on_exit();
+    if let Some(sdk) = STATE.borrow().sdk.clone() {
+        tabs::retire(&sdk.store, &sdk.tab);
     }
 }
 

@@ -16,6 +16,9 @@ const OWNER_KEY: &str = "herogi:externalUserId";
 const LOCATION_OPTOUT_KEY: &str = "herogi:locationOptout";
 /// The visitor generation, a new random id at every `reset`; absent until the first one.
 const VISITOR_KEY: &str = "herogi:visitor";
+/// Prefix of the identity that a `reset` keeps for each earlier visitor generation, followed
+/// by the generation, while calls of that generation are queued.
+const ARCHIVE_PREFIX: &str = "herogi:visitor:";
 /// Set once the `_hgid` cookie has been adopted or a `reset` has forgotten it.
 const COOKIE_DONE_KEY: &str = "herogi:cookieAdopted";
 const OLD_COOKIE: &str = "_hgid";
@@ -25,6 +28,11 @@ pub struct Store {
     local: Option<Storage>,
     memory: RefCell<Identity>,
     visitor: RefCell<String>,
+    /// Whether the last write of the visitor generation failed, so that memory holds a newer
+    /// one than storage.
+    visitor_newer: Cell<bool>,
+    /// The identities of earlier generations, for when storage cannot hold them.
+    archives: RefCell<Vec<(String, Identity)>>,
     location_optout: Cell<bool>,
     /// Whether the last write of the identity failed, so that memory holds a newer identity
     /// than storage.
@@ -45,6 +53,8 @@ impl Store {
             local,
             memory: RefCell::new(Identity::default()),
             visitor: RefCell::new(String::new()),
+            visitor_newer: Cell::new(false),
+            archives: RefCell::new(Vec::new()),
             location_optout: Cell::new(false),
             memory_newer: Cell::new(false),
         };
@@ -64,6 +74,8 @@ impl Store {
     /// Returns the identity, read again from storage so that another tab's change, a `reset`
     /// included, is seen. A stored hgid that breaks the field rules is dropped.
     pub fn identity(&self) -> Identity {
+        // A reset in another tab replaces an identity that only this tab's memory holds.
+        self.visitor();
         if let (Some(local), false) = (&self.local, self.memory_newer.get()) {
             match local.get_item(HGID_KEY) {
                 Ok(stored) => {
@@ -90,21 +102,85 @@ impl Store {
         self.memory_newer.set(self.local.is_some() && !written);
     }
 
-    /// Returns the current visitor generation, read again from storage.
+    /// Returns the identity of the visitor generation `visitor`: the current identity, or the
+    /// one a `reset` kept for the calls of an earlier generation still queued.
+    pub fn identity_of(&self, visitor: &str) -> Identity {
+        if visitor == self.visitor() {
+            return self.identity();
+        }
+        let key = [ARCHIVE_PREFIX, visitor].concat();
+        if let Some(text) = self.read(&key) {
+            let (hgid, owner) = text.split_once('\n').unwrap_or((&text, ""));
+            let hgid = valid_hgid(hgid.to_string());
+            let owner = (hgid.is_some() && !owner.is_empty()).then(|| owner.to_string());
+            return Identity { hgid, owner };
+        }
+        let archives = self.archives.borrow();
+        let kept = archives
+            .iter()
+            .find(|(generation, _)| generation == visitor);
+        kept.map(|(_, identity)| identity.clone())
+            .unwrap_or_default()
+    }
+
+    /// Stores the identity of the visitor generation `visitor`, after a response to one of its
+    /// calls.
+    pub fn save_identity_of(&self, visitor: &str, identity: &Identity) {
+        if visitor == self.visitor() {
+            return self.save(identity);
+        }
+        let text = [
+            identity.hgid.as_deref().unwrap_or(""),
+            "\n",
+            identity.owner.as_deref().unwrap_or(""),
+        ]
+        .concat();
+        self.write(&[ARCHIVE_PREFIX, visitor].concat(), Some(&text));
+        let mut archives = self.archives.borrow_mut();
+        archives.retain(|(generation, _)| generation != visitor);
+        archives.push((visitor.to_string(), identity.clone()));
+    }
+
+    /// Forgets the kept identities of earlier generations that no queued call in `needed` uses.
+    pub fn prune_identities(&self, needed: &[String]) {
+        for key in self.keys(ARCHIVE_PREFIX) {
+            let generation = key.get(ARCHIVE_PREFIX.len()..).unwrap_or("");
+            if !needed.iter().any(|visitor| visitor == generation) {
+                self.write(&key, None);
+            }
+        }
+        self.archives
+            .borrow_mut()
+            .retain(|(generation, _)| needed.contains(generation));
+    }
+
+    /// Returns the current visitor generation, read again from storage. When another tab has
+    /// started a new one, an identity that only this tab's memory holds is dropped.
     pub fn visitor(&self) -> String {
-        if let Some(local) = &self.local {
+        if let (Some(local), false) = (&self.local, self.visitor_newer.get()) {
             if let Ok(stored) = local.get_item(VISITOR_KEY) {
-                *self.visitor.borrow_mut() = stored.unwrap_or_default();
+                let stored = stored.unwrap_or_default();
+                if *self.visitor.borrow() != stored {
+                    *self.visitor.borrow_mut() = stored;
+                    if self.memory_newer.replace(false) {
+                        *self.memory.borrow_mut() = Identity::default();
+                    }
+                }
             }
         }
         self.visitor.borrow().clone()
     }
 
-    /// Starts a new visitor generation and forgets the identity and the location opt-out. The
-    /// old script's cookie is expired and never adopted again.
+    /// Starts a new visitor generation, keeps the current identity for the calls still queued,
+    /// and forgets the identity and the location opt-out. The old script's cookie is expired
+    /// and never adopted again.
     pub fn forget_visitor(&self, generation: &str) {
+        let old_visitor = self.visitor();
+        let old = self.identity();
         *self.visitor.borrow_mut() = generation.to_string();
-        self.write(VISITOR_KEY, Some(generation));
+        self.visitor_newer
+            .set(self.local.is_some() && !self.write(VISITOR_KEY, Some(generation)));
+        self.save_identity_of(&old_visitor, &old);
         self.save(&Identity::default());
         self.set_location_optout(false);
         self.write(COOKIE_DONE_KEY, Some("1"));

@@ -18,7 +18,7 @@ const SEND_LOCK: &str = "herogi:send";
 const TAB_PREFIX: &str = "herogi:tab:";
 const LEASE_KEY: &str = "herogi:lease";
 /// How long a lease or a heartbeat lasts without renewal, in milliseconds.
-const LEASE_MS: f64 = 10_000.0;
+pub const LEASE_MS: f64 = 10_000.0;
 
 /// How often a lease or a heartbeat is renewed, in milliseconds.
 pub const RENEW_MS: f64 = LEASE_MS / 3.0;
@@ -79,6 +79,12 @@ pub fn announce(store: &Store, tab: &str) {
     beat.forget();
 }
 
+/// Removes the heartbeat of a page that goes away, so other tabs take over its calls at once.
+/// A page that comes back from the back-forward cache writes it again at its next beat.
+pub fn retire(store: &Store, tab: &str) {
+    store.write(&[TAB_PREFIX, tab].concat(), None);
+}
+
 /// Lists the ids of the tabs that are alive.
 pub async fn alive(store: &Store) -> Vec<String> {
     if let Some(locks) = locks() {
@@ -117,8 +123,13 @@ pub async fn alive(store: &Store) -> Vec<String> {
 pub enum SendLock {
     /// A Web Lock; calling the function releases it.
     Web(Function),
-    /// A lease in `localStorage`.
-    Lease { local: Storage, tab: String },
+    /// A lease in `localStorage`, renewed by an interval timer while it is held, so that a
+    /// request slower than the lease's lifetime keeps it.
+    Lease {
+        local: Storage,
+        tab: String,
+        renewal: Option<(i32, Closure<dyn FnMut()>)>,
+    },
     /// No lock: storage does not work, so no other tab shares this queue.
     Alone,
 }
@@ -144,6 +155,7 @@ impl SendLock {
         }
         match store.local() {
             Some(local) if acquire_lease(&local, tab).await => SendLock::Lease {
+                renewal: renew_every(&local, tab),
                 local,
                 tab: String::from(tab),
             },
@@ -153,7 +165,7 @@ impl SendLock {
 
     /// Extends a lease before a long step; a Web Lock needs nothing.
     pub fn renew(&self) {
-        if let SendLock::Lease { local, tab } = self {
+        if let SendLock::Lease { local, tab, .. } = self {
             let _ = local.set_item(LEASE_KEY, &expiry_text(tab));
         }
     }
@@ -165,7 +177,14 @@ impl Drop for SendLock {
             SendLock::Web(release) => {
                 let _ = release.call0(&JsValue::UNDEFINED);
             }
-            SendLock::Lease { local, tab } => {
+            SendLock::Lease {
+                local,
+                tab,
+                renewal,
+            } => {
+                if let (Some((id, _)), Some(window)) = (renewal.take(), web_sys::window()) {
+                    window.clear_interval_with_handle(id);
+                }
                 if lease_holder(local).as_deref() == Some(tab.as_str()) {
                     let _ = local.remove_item(LEASE_KEY);
                 }
@@ -173,6 +192,21 @@ impl Drop for SendLock {
             SendLock::Alone => {}
         }
     }
+}
+
+/// Starts renewing the lease of `tab` every [`RENEW_MS`]; returns the timer and its callback.
+fn renew_every(local: &Storage, tab: &str) -> Option<(i32, Closure<dyn FnMut()>)> {
+    let (local, tab) = (local.clone(), String::from(tab));
+    let renew = Closure::<dyn FnMut()>::new(move || {
+        let _ = local.set_item(LEASE_KEY, &expiry_text(&tab));
+    });
+    let id = web_sys::window()?
+        .set_interval_with_callback_and_timeout_and_arguments_0(
+            renew.as_ref().unchecked_ref(),
+            RENEW_MS as i32,
+        )
+        .ok()?;
+    Some((id, renew))
 }
 
 /// Returns the tab that holds an unexpired lease.
