@@ -19,13 +19,18 @@ function run(command, args) {
 }
 
 // The wasm core. Debian's wasm-opt miscompiles wasm-bindgen's externref table, so the one from
-// the binaryen npm package is used; the feature flags match what rustc emits.
+// the binaryen npm package is used; the feature flags match what rustc emits. `--converge`
+// repeats -Oz until the module stops shrinking. The two sections stripped after it, the producers
+// list and the target features, are custom sections, which do not change how a browser runs it.
 run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unknown-unknown"]);
 rmSync(pkg, { recursive: true, force: true });
 run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, wasm]);
 const optimized = join(pkg, "herogi_bg.wasm");
 run(join(root, "node_modules/.bin/wasm-opt"), [
   "-Oz",
+  "--converge",
+  "--strip-producers",
+  "--strip-target-features",
   "--enable-bulk-memory",
   "--enable-sign-ext",
   "--enable-nontrapping-float-to-int",
