@@ -26,21 +26,70 @@ run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unkn
 rmSync(pkg, { recursive: true, force: true });
 run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, wasm]);
 const optimized = join(pkg, "herogi_bg.wasm");
-run(join(root, "node_modules/.bin/wasm-opt"), [
-  "-Oz",
-  "--converge",
-  "--strip-producers",
-  "--strip-target-features",
+const wasmOpt = join(root, "node_modules/.bin/wasm-opt");
+const wasmFeatures = [
   "--enable-bulk-memory",
   "--enable-sign-ext",
   "--enable-nontrapping-float-to-int",
   "--enable-reference-types",
   "--enable-multivalue",
   "--enable-mutable-globals",
+];
+run(wasmOpt, [
+  "-Oz",
+  "--converge",
+  "--strip-producers",
+  "--strip-target-features",
+  ...wasmFeatures,
   optimized,
   "-o",
   optimized,
 ]);
+shortenWasmNames(join(pkg, "herogi.js"));
+
+/**
+ * Gives the core's imports and exports short names, in the module and in wasm-bindgen's glue.
+ * wasm-bindgen names each import after its JS function plus a 16-digit hash, so both files carry
+ * about 130 long names. wasm-opt renames every import, import module and export, and prints the
+ * old and new names as JSON, which this function applies to the glue. The build fails when a
+ * name is not where the glue is expected to use it, so a change in wasm-bindgen's output cannot
+ * go unnoticed.
+ */
+function shortenWasmNames(gluePath) {
+  const output = execFileSync(
+    wasmOpt,
+    [...wasmFeatures, "--minify-imports-and-exports-and-modules", optimized, "-o", optimized],
+    { cwd: root, encoding: "utf8" },
+  );
+  const { imports, exports } = JSON.parse(output);
+  let glue = readFileSync(gluePath, "utf8");
+  const fail = (message) => {
+    throw new Error(`${gluePath}: ${message}, so the build cannot shorten the core's wasm names`);
+  };
+
+  // Each import is one key of the glue's imports object, and the object is filed under the
+  // import module's name.
+  for (const [, name, renamed] of imports) {
+    const key = new RegExp(`\\b${name.replace(/[$]/g, "\\$&")}(?=:)`, "g");
+    const count = glue.match(key)?.length ?? 0;
+    if (count !== 1) fail(`the import ${name} is a key ${count} times, expected once`);
+    glue = glue.replace(key, renamed);
+  }
+  const module = new WebAssembly.Module(readFileSync(optimized));
+  const modules = [...new Set(WebAssembly.Module.imports(module).map((entry) => entry.module))];
+  const moduleKey = /"\.\/herogi_bg\.js"(?=:)/g;
+  if (modules.length !== 1) fail(`the core imports from ${modules.length} modules, expected one`);
+  if (glue.match(moduleKey)?.length !== 1) fail('"./herogi_bg.js" is not one key of the imports');
+  glue = glue.replace(moduleKey, JSON.stringify(modules[0]));
+
+  // The glue reads every export as `wasm.<name>`; it does not read a few of them.
+  const exportNames = new Map(exports);
+  glue = glue.replace(/\bwasm\.([\w$]+)/g, (read, name) => {
+    if (!exportNames.has(name)) fail(`it reads wasm.${name}, which the core does not export`);
+    return `wasm.${exportNames.get(name)}`;
+  });
+  writeFileSync(gluePath, glue);
+}
 
 // The scripts inline the core deflated (js/index.js inflates it), with esbuild's binary loader,
 // so each is one file.
