@@ -1,9 +1,10 @@
 // Builds dist/ from a clean tree: the wasm core (cargo, wasm-bindgen, wasm-opt), then
 // dist/herogi.min.js (IIFE for script tags, wasm inlined) and dist/herogi.mjs (ES module for
-// npm users, wasm inlined), with their TypeScript declarations.
+// npm users, wasm inlined), with their TypeScript declarations, and the split build:
+// dist/herogi.split.min.js (IIFE for script tags) and the core it fetches, dist/herogi_bg.wasm.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deflateRawSync, gzipSync } from "node:zlib";
@@ -16,6 +17,11 @@ const wasm = join(root, "target/wasm32-unknown-unknown/release/herogi.wasm");
 
 function run(command, args) {
   execFileSync(command, args, { cwd: root, stdio: "inherit" });
+}
+
+/** Returns the Subresource Integrity value (sha384) of a file. */
+function integrityOf(path) {
+  return "sha384-" + createHash("sha384").update(readFileSync(path)).digest("base64");
 }
 
 // The wasm core. Debian's wasm-opt miscompiles wasm-bindgen's externref table, so the one from
@@ -67,8 +73,8 @@ function shortenWasmNames(gluePath) {
     throw new Error(`${gluePath}: ${message}, so the build cannot shorten the core's wasm names`);
   };
 
-  // Each import is one key of the glue's imports object, and the object is filed under the
-  // import module's name.
+  // Each import is one key of the glue's imports object, which is itself the value of a key that
+  // names the import module.
   for (const [, name, renamed] of imports) {
     const key = new RegExp(`\\b${name.replace(/[$]/g, "\\$&")}(?=:)`, "g");
     const count = glue.match(key)?.length ?? 0;
@@ -133,18 +139,39 @@ await esbuild.build({
 });
 copyFileSync(join(root, "js/herogi.d.ts"), join(dist, "herogi.d.ts"));
 
-for (const file of ["herogi.min.js", "herogi.mjs"]) {
+// The split build: dist/herogi.split.min.js, which fetches the same core from
+// dist/herogi_bg.wasm (js/split.js). The imports of js/index.js of the inlined core and of fflate
+// resolve to js/split-core.js, which hands index.js the module that js/split.js compiled.
+const wasmFile = join(dist, "herogi_bg.wasm");
+copyFileSync(optimized, wasmFile);
+const coreFromFile = {
+  name: "core-from-file",
+  setup(build) {
+    build.onResolve({ filter: /^fflate$|\.wasm\.deflate$/ }, () => ({ path: join(root, "js/split-core.js") }));
+  },
+};
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "js/split.js")],
+  outfile: join(dist, "herogi.split.min.js"),
+  format: "iife",
+  define: { ...common.define, __HEROGI_WASM_INTEGRITY__: JSON.stringify(integrityOf(wasmFile)) },
+  plugins: [oneErrorModule, coreFromFile],
+});
+
+for (const file of ["herogi.min.js", "herogi.mjs", "herogi.split.min.js", "herogi_bg.wasm"]) {
   const bytes = readFileSync(join(dist, file));
   const kib = (n) => (n / 1024).toFixed(1);
   console.log(`dist/${file}: ${kib(bytes.length)} KiB, ${kib(gzipSync(bytes, { level: 9 }).length)} KiB gzip`);
 }
-console.log(`pkg/herogi_bg.wasm: ${(statSync(optimized).size / 1024).toFixed(1)} KiB`);
 
-// Subresource Integrity of the script-tag build: written beside it, and into the one line of
-// README.md whose script tag carries an sha384 integrity attribute, so the documented value is
-// always that of the last build. The build fails when README.md has no such line or several.
-const integrity = "sha384-" + createHash("sha384").update(readFileSync(join(dist, "herogi.min.js"))).digest("base64");
+// Subresource Integrity of the script-tag builds, written beside each. The one of herogi.min.js
+// is also written into the one line of README.md whose script tag carries an sha384 integrity
+// attribute, so the documented value is always that of the last build. The build fails when
+// README.md has no such line or several.
+const integrity = integrityOf(join(dist, "herogi.min.js"));
 writeFileSync(join(dist, "herogi.min.js.sri"), integrity + "\n");
+writeFileSync(join(dist, "herogi.split.min.js.sri"), integrityOf(join(dist, "herogi.split.min.js")) + "\n");
 const readmePath = join(root, "README.md");
 const readme = readFileSync(readmePath, "utf8");
 const integrityLine = /^(<script src="[^"]*\/herogi\.min\.js" integrity=")sha384-[A-Za-z0-9+/]*={0,2}(" crossorigin="anonymous"><\/script>)$/gm;
