@@ -102,31 +102,32 @@ impl Entry {
 
     /// Writes the entry as stored text.
     pub fn encode(&self) -> String {
-        let external = match &self.request.external_id {
-            Some(id) => ["=", id].concat(),
-            None => String::from("-"),
+        let mut text = String::with_capacity(self.stored_bytes());
+        text.push_str(VERSION);
+        let mut line = |parts: &[&str]| {
+            text.push('\n');
+            parts.iter().for_each(|part| text.push_str(part));
         };
-        let mut lines = Vec::from([VERSION, &self.id, &self.order, &self.tab, &external]);
-        let fields: Vec<String> = self
-            .request
-            .fields
-            .iter()
-            .map(|(field, value)| [field.name(), "=", value].concat())
-            .collect();
-        lines.extend(fields.iter().map(String::as_str));
-        let visitor = ["#", &self.visitor].concat();
+        for fixed in [&self.id, &self.order, &self.tab] {
+            line(&[fixed]);
+        }
+        match &self.request.external_id {
+            Some(id) => line(&["=", id]),
+            None => line(&["-"]),
+        }
+        for (field, value) in &self.request.fields {
+            line(&[field.name(), "=", value]);
+        }
         if !self.visitor.is_empty() {
-            lines.push(&visitor);
+            line(&["#", &self.visitor]);
         }
         if !self.share_location {
-            lines.push("!");
+            line(&["!"]);
         }
-        let detached = self
-            .detached
-            .as_ref()
-            .map(|hgid| ["@", hgid.as_deref().unwrap_or("")].concat());
-        lines.extend(detached.as_deref());
-        lines.join("\n")
+        if let Some(hgid) = &self.detached {
+            line(&["@", hgid.as_deref().unwrap_or("")]);
+        }
+        text
     }
 
     /// Reads an entry from stored text; `None` when the text is not one.
@@ -240,8 +241,15 @@ fn merge_objects(earlier: &str, later: &str) -> String {
             None => members.push((key, member)),
         }
     }
-    let joined: Vec<&str> = members.iter().map(|(_, member)| *member).collect();
-    ["{", &joined.join(","), "}"].concat()
+    let mut merged = String::from("{");
+    for (index, (_, member)) in members.iter().enumerate() {
+        if index > 0 {
+            merged.push(',');
+        }
+        merged.push_str(member);
+    }
+    merged.push('}');
+    merged
 }
 
 /// Splits a JSON object text into its members (`"key":value`), each with its key's literal. It
