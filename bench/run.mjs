@@ -1,7 +1,8 @@
-// Browser benchmark of herogi.min.js against a plain-fetch page (and, with --peers, other
-// identify SDKs): starts the release herogi-server on 127.0.0.1 and headless Chromium, visits
-// each page in turn for several runs, prints min/median/max per metric and writes
-// bench/results/latest.json. It builds nothing. bench/README.md describes each metric.
+// Browser benchmark of herogi.min.js against a plain-fetch page, and optionally against the split
+// build (--split) and other identify SDKs (--peers). It starts the release herogi-server on
+// 127.0.0.1 and headless Chromium, visits each page in turn for several runs, prints
+// min/median/max per metric and writes bench/results/latest.json. It builds nothing.
+// bench/README.md describes each metric.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,13 +19,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_RUNS = 50;
 const MAX_CALLS = 10_000;
 
-const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--peers] [--same-origin]
+const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--split] [--peers] [--same-origin]
 
 Measures herogi.min.js against a plain-fetch page in headless Chromium, against the release
 herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release -p herogi-server
 
   --runs N         visits of each page, interleaved (default 7, at most ${MAX_RUNS})
   --calls N        identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
+  --split          also measure the split build: herogi.split.min.js, which fetches herogi_bg.wasm
   --peers          also measure the peer SDKs installed by bench/peers/install.sh
   --same-origin    serve the pages from the API's origin, so no request needs a CORS preflight
   --help           print this help`;
@@ -37,6 +39,7 @@ function parseOptions() {
       options: {
         runs: { type: "string", default: "7" },
         calls: { type: "string", default: "1000" },
+        split: { type: "boolean", default: false },
         peers: { type: "boolean", default: false },
         "same-origin": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -60,7 +63,7 @@ function parseOptions() {
     console.error(`invalid --calls ${values.calls}: expected a whole number from 1 to ${MAX_CALLS}`);
     process.exit(2);
   }
-  return { runs, calls, peers: values.peers, sameOrigin: values["same-origin"] };
+  return { runs, calls, split: values.split, peers: values.peers, sameOrigin: values["same-origin"] };
 }
 
 /** Exits with a message naming the missing file and the command that makes it. */
@@ -89,6 +92,35 @@ function measureSize(files, names = files) {
     brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
   }
   return { files: names, sha256, rawBytes: raw, gzipBytes: gzip, brotliBytes: brotli, gzipKiB: gzip / 1024 };
+}
+
+/**
+ * Copies the split build into `buildDir`, with a page for it: bench-herogi.html with the split
+ * script in place of herogi.min.js, so the two pages differ in nothing else.
+ */
+function writeSplitPage(buildDir) {
+  for (const file of ["herogi.split.min.js", "herogi_bg.wasm"]) {
+    copyFileSync(join(root, "dist", file), join(buildDir, file));
+  }
+  const page = readFileSync(join(root, "bench/pages/bench-herogi.html"), "utf8");
+  const inlineScript = '<script src="/bench-build/herogi.min.js"></script>';
+  if (!page.includes(inlineScript)) {
+    throw new Error(`bench/pages/bench-herogi.html has no ${inlineScript} to replace with the split build`);
+  }
+  const splitScript = '<script src="/bench-build/herogi.split.min.js"></script>';
+  writeFileSync(join(buildDir, "bench-herogi-split.html"), page.replace(inlineScript, splitScript));
+}
+
+/** Returns the variant of the split build's page, measured as herogi's is, from `herogi`. */
+function splitVariant(herogi, snapshotDir) {
+  const files = ["herogi.split.min.js", "herogi_bg.wasm"];
+  return {
+    ...herogi,
+    name: "herogi split",
+    scriptFiles: files.map((file) => join(snapshotDir, "bench-build", file)),
+    scriptNames: files.map((file) => `dist/${file}`),
+    page: herogi.page.replace("/bench-herogi.html", "/bench-build/bench-herogi-split.html"),
+  };
 }
 
 /** Returns the 1, 5 and 15 minute load averages, rounded to two decimals. */
@@ -168,6 +200,7 @@ async function main() {
   const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/release/herogi-server");
   requireFile(join(root, "node_modules/playwright-core"), "run scripts/setup.sh (or npm install) first");
   requireFile(join(root, "dist/herogi.min.js"), "run `npm run build` first");
+  if (options.split) requireFile(join(root, "dist/herogi.split.min.js"), "run `npm run build` first");
   requireFile(serverBinary, "run `cargo build --release -p herogi-server` first");
 
   // The harness reads HEROGI_SERVER_BIN when it is loaded, so it is set before the import.
@@ -180,6 +213,7 @@ async function main() {
   mkdirSync(join(snapshotDir, "bench-build"));
   const snapshot = join(snapshotDir, "bench-build/herogi.min.js");
   copyFileSync(join(root, "dist/herogi.min.js"), snapshot);
+  if (options.split) writeSplitPage(join(snapshotDir, "bench-build"));
 
   const staticArgs = ["--static", join(root, "bench/pages"), "--static", snapshotDir];
   if (options.peers) staticArgs.push("--static", join(root, "bench/peers/node_modules"));
@@ -195,6 +229,7 @@ async function main() {
       admin: adminClient(server.url, harness.AUTHORIZATION),
       getProfile: harness.getProfile,
     });
+    if (options.split) variants.splice(1, 0, splitVariant(variants[0], snapshotDir));
     if (options.peers) {
       const peers = await import("./peers/peers.mjs");
       sink = await peers.startPeerSink();

@@ -1,9 +1,10 @@
 // Builds dist/ from a clean tree: the wasm core (cargo, wasm-bindgen, wasm-opt), then
 // dist/herogi.min.js (IIFE for script tags, wasm inlined) and dist/herogi.mjs (ES module for
-// npm users, wasm inlined), with their TypeScript declarations.
+// npm users, wasm inlined), with their TypeScript declarations, and the split build:
+// dist/herogi.split.min.js (IIFE for script tags) and the core it fetches, dist/herogi_bg.wasm.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deflateRawSync, gzipSync } from "node:zlib";
@@ -18,24 +19,83 @@ function run(command, args) {
   execFileSync(command, args, { cwd: root, stdio: "inherit" });
 }
 
+/** Returns the Subresource Integrity value (sha384) of a file. */
+function integrityOf(path) {
+  return "sha384-" + createHash("sha384").update(readFileSync(path)).digest("base64");
+}
+
 // The wasm core. Debian's wasm-opt miscompiles wasm-bindgen's externref table, so the one from
-// the binaryen npm package is used; the feature flags match what rustc emits.
+// the binaryen npm package is used; the feature flags match what rustc emits. `--converge`
+// repeats -Oz until the module stops shrinking. The two sections stripped after it, the producers
+// list and the target features, are custom sections, which do not change how a browser runs it.
 run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unknown-unknown"]);
 rmSync(pkg, { recursive: true, force: true });
 run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, wasm]);
 const optimized = join(pkg, "herogi_bg.wasm");
-run(join(root, "node_modules/.bin/wasm-opt"), [
-  "-Oz",
+const wasmOpt = join(root, "node_modules/.bin/wasm-opt");
+const wasmFeatures = [
   "--enable-bulk-memory",
   "--enable-sign-ext",
   "--enable-nontrapping-float-to-int",
   "--enable-reference-types",
   "--enable-multivalue",
   "--enable-mutable-globals",
+];
+run(wasmOpt, [
+  "-Oz",
+  "--converge",
+  "--strip-producers",
+  "--strip-target-features",
+  ...wasmFeatures,
   optimized,
   "-o",
   optimized,
 ]);
+shortenWasmNames(join(pkg, "herogi.js"));
+
+/**
+ * Gives the core's imports and exports short names, in the module and in wasm-bindgen's glue.
+ * wasm-bindgen names each import after its JS function plus a 16-digit hash, so both files carry
+ * about 130 long names. wasm-opt renames every import, import module and export, and prints the
+ * old and new names as JSON, which this function applies to the glue. The build fails when a
+ * name is not where the glue is expected to use it, so a change in wasm-bindgen's output cannot
+ * go unnoticed.
+ */
+function shortenWasmNames(gluePath) {
+  const output = execFileSync(
+    wasmOpt,
+    [...wasmFeatures, "--minify-imports-and-exports-and-modules", optimized, "-o", optimized],
+    { cwd: root, encoding: "utf8" },
+  );
+  const { imports, exports } = JSON.parse(output);
+  let glue = readFileSync(gluePath, "utf8");
+  const fail = (message) => {
+    throw new Error(`${gluePath}: ${message}, so the build cannot shorten the core's wasm names`);
+  };
+
+  // Each import is one key of the glue's imports object, which is itself the value of a key that
+  // names the import module.
+  for (const [, name, renamed] of imports) {
+    const key = new RegExp(`\\b${name.replace(/[$]/g, "\\$&")}(?=:)`, "g");
+    const count = glue.match(key)?.length ?? 0;
+    if (count !== 1) fail(`the import ${name} is a key ${count} times, expected once`);
+    glue = glue.replace(key, renamed);
+  }
+  const module = new WebAssembly.Module(readFileSync(optimized));
+  const modules = [...new Set(WebAssembly.Module.imports(module).map((entry) => entry.module))];
+  const moduleKey = /"\.\/herogi_bg\.js"(?=:)/g;
+  if (modules.length !== 1) fail(`the core imports from ${modules.length} modules, expected one`);
+  if (glue.match(moduleKey)?.length !== 1) fail('"./herogi_bg.js" is not one key of the imports');
+  glue = glue.replace(moduleKey, JSON.stringify(modules[0]));
+
+  // The glue reads every export as `wasm.<name>`; it does not read a few of them.
+  const exportNames = new Map(exports);
+  glue = glue.replace(/\bwasm\.([\w$]+)/g, (read, name) => {
+    if (!exportNames.has(name)) fail(`it reads wasm.${name}, which the core does not export`);
+    return `wasm.${exportNames.get(name)}`;
+  });
+  writeFileSync(gluePath, glue);
+}
 
 // The scripts inline the core deflated (js/index.js inflates it), with esbuild's binary loader,
 // so each is one file.
@@ -79,18 +139,39 @@ await esbuild.build({
 });
 copyFileSync(join(root, "js/herogi.d.ts"), join(dist, "herogi.d.ts"));
 
-for (const file of ["herogi.min.js", "herogi.mjs"]) {
+// The split build: dist/herogi.split.min.js, which fetches the same core from
+// dist/herogi_bg.wasm (js/split.js). The imports of js/index.js of the inlined core and of fflate
+// resolve to js/split-core.js, which hands index.js the module that js/split.js compiled.
+const wasmFile = join(dist, "herogi_bg.wasm");
+copyFileSync(optimized, wasmFile);
+const coreFromFile = {
+  name: "core-from-file",
+  setup(build) {
+    build.onResolve({ filter: /^fflate$|\.wasm\.deflate$/ }, () => ({ path: join(root, "js/split-core.js") }));
+  },
+};
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "js/split.js")],
+  outfile: join(dist, "herogi.split.min.js"),
+  format: "iife",
+  define: { ...common.define, __HEROGI_WASM_INTEGRITY__: JSON.stringify(integrityOf(wasmFile)) },
+  plugins: [oneErrorModule, coreFromFile],
+});
+
+for (const file of ["herogi.min.js", "herogi.mjs", "herogi.split.min.js", "herogi_bg.wasm"]) {
   const bytes = readFileSync(join(dist, file));
   const kib = (n) => (n / 1024).toFixed(1);
   console.log(`dist/${file}: ${kib(bytes.length)} KiB, ${kib(gzipSync(bytes, { level: 9 }).length)} KiB gzip`);
 }
-console.log(`pkg/herogi_bg.wasm: ${(statSync(optimized).size / 1024).toFixed(1)} KiB`);
 
-// Subresource Integrity of the script-tag build: written beside it, and into the one line of
-// README.md whose script tag carries an sha384 integrity attribute, so the documented value is
-// always that of the last build. The build fails when README.md has no such line or several.
-const integrity = "sha384-" + createHash("sha384").update(readFileSync(join(dist, "herogi.min.js"))).digest("base64");
+// Subresource Integrity of the script-tag builds, written beside each. The one of herogi.min.js
+// is also written into the one line of README.md whose script tag carries an sha384 integrity
+// attribute, so the documented value is always that of the last build. The build fails when
+// README.md has no such line or several.
+const integrity = integrityOf(join(dist, "herogi.min.js"));
 writeFileSync(join(dist, "herogi.min.js.sri"), integrity + "\n");
+writeFileSync(join(dist, "herogi.split.min.js.sri"), integrityOf(join(dist, "herogi.split.min.js")) + "\n");
 const readmePath = join(root, "README.md");
 const readme = readFileSync(readmePath, "utf8");
 const integrityLine = /^(<script src="[^"]*\/herogi\.min\.js" integrity=")sha384-[A-Za-z0-9+/]*={0,2}(" crossorigin="anonymous"><\/script>)$/gm;

@@ -101,21 +101,13 @@ pub fn push_u32(out: &mut String, n: u32) {
     push_u64(out, u64::from(n));
 }
 
-/// Appends the decimal digits of `n`, as [`push_u32`] does.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// Appends the decimal digits of `n`, as [`push_u32`] does. It recurses once per digit (at most
+/// 20 deep) and indexes nothing, so it has no bounds check that could panic.
+pub fn push_u64(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    for &digit in digits[..len].iter().rev() {
-        out.push(char::from(digit));
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -127,6 +119,15 @@ mod tests {
         for (n, text) in [(0, "0"), (7, "7"), (404, "404"), (u32::MAX, "4294967295")] {
             let mut out = String::new();
             push_u32(&mut out, n);
+            assert_eq!(out, text);
+        }
+    }
+
+    #[test]
+    fn push_u64_writes_every_digit() {
+        for (n, text) in [(10, "10"), (u64::MAX, "18446744073709551615")] {
+            let mut out = String::new();
+            push_u64(&mut out, n);
             assert_eq!(out, text);
         }
     }

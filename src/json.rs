@@ -18,15 +18,24 @@ pub fn push_string(out: &mut String, text: &str) {
                 out.push_str("\\u");
                 let code = c as u32;
                 for shift in [12, 8, 4, 0] {
-                    out.push(char::from(
-                        b"0123456789abcdef"[((code >> shift) & 0xf) as usize],
-                    ));
+                    out.push(hex_digit((code >> shift) as u8));
                 }
             }
             c => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// Returns the lower-case hexadecimal digit of the low four bits of `nibble`. It computes the
+/// digit rather than indexing a table, so it has no bounds check that could panic.
+pub fn hex_digit(nibble: u8) -> char {
+    let nibble = nibble & 0xf;
+    char::from(if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'a' - 10 + nibble
+    })
 }
 
 /// Appends `value` as JSON text.
@@ -94,6 +103,12 @@ mod tests {
         let mut out = String::new();
         push_value(&mut out, value).unwrap();
         out
+    }
+
+    #[test]
+    fn hex_digits_of_every_nibble() {
+        let digits: String = (0..=0x1f).map(hex_digit).collect();
+        assert_eq!(digits, "0123456789abcdef0123456789abcdef");
     }
 
     #[test]

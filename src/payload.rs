@@ -63,10 +63,10 @@ impl Identify {
         let argument = |index: Option<usize>| index.and_then(|i| args.get(i));
 
         if let Some(Value::Object(entries)) = argument(shifted.user_attributes) {
+            // Opt-ins are accepted here too, so that a page that puts them with the other
+            // attributes loses nothing; `preferences` win when both give one.
+            let allowed = [&USER_ATTRIBUTES[..], &PREFERENCES[..]].concat();
             for (key, value) in entries {
-                // Opt-ins are accepted here too, so that a page that puts them with the other
-                // attributes loses nothing; `preferences` win when both give one.
-                let allowed = [&USER_ATTRIBUTES[..], &PREFERENCES[..]].concat();
                 request.add(Section::UserAttributes, &allowed, key, value);
             }
         }
@@ -91,11 +91,14 @@ impl Identify {
 
     /// Sets `field`, replacing an earlier value and keeping the fields in body order.
     pub fn set(&mut self, field: Field, value: String) {
-        let position = self.fields.iter().position(|(f, _)| *f >= field);
-        match position {
-            Some(index) if self.fields[index].0 == field => self.fields[index].1 = value,
-            Some(index) => self.fields.insert(index, (field, value)),
-            None => self.fields.push((field, value)),
+        let index = self
+            .fields
+            .iter()
+            .position(|(f, _)| *f >= field)
+            .unwrap_or(self.fields.len());
+        match self.fields.get_mut(index) {
+            Some(slot) if slot.0 == field => slot.1 = value,
+            _ => self.fields.insert(index, (field, value)),
         }
     }
 

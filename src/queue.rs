@@ -9,6 +9,7 @@
 
 use crate::error::push_u32;
 use crate::fields::Field;
+use crate::json::hex_digit;
 use crate::payload::Identify;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -87,9 +88,8 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
         if matches!(index, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        for nibble in [byte >> 4, byte & 0xf] {
-            out.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
-        }
+        out.push(hex_digit(byte >> 4));
+        out.push(hex_digit(*byte));
     }
     out
 }
@@ -112,31 +112,32 @@ impl Entry {
 
     /// Writes the entry as stored text.
     pub fn encode(&self) -> String {
-        let external = match &self.request.external_id {
-            Some(id) => ["=", id].concat(),
-            None => String::from("-"),
+        let mut text = String::with_capacity(self.stored_bytes());
+        text.push_str(VERSION);
+        let mut line = |parts: &[&str]| {
+            text.push('\n');
+            parts.iter().for_each(|part| text.push_str(part));
         };
-        let mut lines = Vec::from([VERSION, &self.id, &self.order, &self.tab, &external]);
-        let fields: Vec<String> = self
-            .request
-            .fields
-            .iter()
-            .map(|(field, value)| [field.name(), "=", value].concat())
-            .collect();
-        lines.extend(fields.iter().map(String::as_str));
-        let visitor = ["#", &self.visitor].concat();
+        for fixed in [&self.id, &self.order, &self.tab] {
+            line(&[fixed]);
+        }
+        match &self.request.external_id {
+            Some(id) => line(&["=", id]),
+            None => line(&["-"]),
+        }
+        for (field, value) in &self.request.fields {
+            line(&[field.name(), "=", value]);
+        }
         if !self.visitor.is_empty() {
-            lines.push(&visitor);
+            line(&["#", &self.visitor]);
         }
         if !self.share_location {
-            lines.push("!");
+            line(&["!"]);
         }
-        let detached = self
-            .detached
-            .as_ref()
-            .map(|hgid| ["@", hgid.as_deref().unwrap_or("")].concat());
-        lines.extend(detached.as_deref());
-        lines.join("\n")
+        if let Some(hgid) = &self.detached {
+            line(&["@", hgid.as_deref().unwrap_or("")]);
+        }
+        text
     }
 
     /// Reads an entry from stored text; `None` when the text is not one.
@@ -250,40 +251,44 @@ fn merge_objects(earlier: &str, later: &str) -> String {
             None => members.push((key, member)),
         }
     }
-    let joined: Vec<&str> = members.iter().map(|(_, member)| *member).collect();
-    ["{", &joined.join(","), "}"].concat()
+    let mut merged = String::from("{");
+    for (index, (_, member)) in members.iter().enumerate() {
+        if index > 0 {
+            merged.push(',');
+        }
+        merged.push_str(member);
+    }
+    merged.push('}');
+    merged
 }
 
-/// Splits a JSON object text into its members (`"key":value`), each with its key's literal.
+/// Splits a JSON object text into its members (`"key":value`), each with its key's literal. It
+/// splits with a pattern that tracks strings and nesting, so no byte offset is sliced by hand.
 fn object_members(text: &str) -> Vec<(&str, &str)> {
     let inner = text.trim();
     let inner = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
-    let mut members = Vec::new();
-    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0);
-    for (index, byte) in inner.bytes().enumerate() {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let top_level_comma = move |c: char| {
         if in_string {
-            match byte {
+            match c {
                 _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            b',' if depth == 0 => {
-                members.push(&inner[start..index]);
-                start = index + 1;
-            }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth = depth.saturating_sub(1),
+            ',' => return depth == 0,
             _ => {}
         }
-    }
-    members.push(&inner[start..]);
-    members
-        .into_iter()
+        false
+    };
+    inner
+        .split(top_level_comma)
         .map(str::trim)
         .filter(|member| !member.is_empty())
         .map(|member| (member_key(member), member))
@@ -297,7 +302,7 @@ fn member_key(member: &str) -> &str {
         match byte {
             _ if escaped => escaped = false,
             b'\\' => escaped = true,
-            b'"' => return &member[..=index],
+            b'"' => return member.get(..=index).unwrap_or(member),
             _ => {}
         }
     }
@@ -317,22 +322,17 @@ pub fn make_room(queue: &mut Vec<Entry>, incoming: &Entry, busy: Option<&str>) -
 
     let mut index = 0;
     while !fits(queue.len(), bytes) && index + 1 < queue.len() {
-        let (first, second) = (&queue[index], &queue[index + 1]);
-        let merged = (first.same_visitor(second) && movable(first) && movable(second))
-            .then(|| {
-                let mut merged = first.clone();
-                merged.absorb(second.clone());
-                merged
-            })
-            .filter(|merged| merged.request.within_limits());
-        match merged {
-            Some(merged) => {
-                let second = queue.remove(index + 1);
-                bytes = bytes + merged.stored_bytes()
-                    - second.stored_bytes()
-                    - queue[index].stored_bytes();
-                let absorbed = core::mem::replace(&mut queue[index], merged).id;
-                room.merged.push((absorbed, queue[index].id.clone()));
+        let pair_bytes: usize = queue
+            .iter()
+            .skip(index)
+            .take(2)
+            .map(Entry::stored_bytes)
+            .sum();
+        match merge_next(queue, index, busy, |_| true) {
+            Some(merge) => {
+                let merged_bytes = queue.get(index).map_or(0, Entry::stored_bytes);
+                bytes = bytes - pair_bytes + merged_bytes;
+                room.merged.push(merge);
             }
             None => index += 1,
         }
@@ -359,21 +359,39 @@ pub fn merge_from(
     busy: Option<&str>,
 ) -> Vec<(String, String)> {
     let mut merges = Vec::new();
-    while let Some([first, second]) = queue.get(at..at + 2) {
-        let busy = |entry: &Entry| Some(entry.id.as_str()) == busy;
-        if !first.same_visitor(second) || busy(first) || busy(second) {
-            break;
-        }
-        let mut merged = first.clone();
-        merged.absorb(second.clone());
-        if !merged.request.within_limits() || merged.stored_bytes() > max_bytes {
-            break;
-        }
-        queue.remove(at + 1);
-        let absorbed = core::mem::replace(&mut queue[at], merged).id;
-        merges.push((absorbed, queue[at].id.clone()));
+    let fits = |merged: &Entry| merged.stored_bytes() <= max_bytes;
+    while let Some(merge) = merge_next(queue, at, busy, fits) {
+        merges.push(merge);
     }
     merges
+}
+
+/// Merges `queue[index + 1]` into `queue[index]` when both are for the same visitor, neither is
+/// `busy`, and the merged call is within the limits of [`Identify::within_limits`] and passes
+/// `accept`. Returns (id of the entry merged away, id of the merged entry), or `None` when
+/// nothing was merged.
+fn merge_next(
+    queue: &mut Vec<Entry>,
+    index: usize,
+    busy: Option<&str>,
+    accept: impl Fn(&Entry) -> bool,
+) -> Option<(String, String)> {
+    let Some([first, second]) = queue.get(index..index + 2) else {
+        return None;
+    };
+    let movable = |entry: &Entry| Some(entry.id.as_str()) != busy;
+    if !first.same_visitor(second) || !movable(first) || !movable(second) {
+        return None;
+    }
+    let mut merged = first.clone();
+    merged.absorb(second.clone());
+    if !merged.request.within_limits() || !accept(&merged) {
+        return None;
+    }
+    queue.remove(index + 1);
+    let slot = queue.get_mut(index)?;
+    let absorbed = core::mem::replace(slot, merged).id;
+    Some((absorbed, slot.id.clone()))
 }
 
 #[cfg(test)]

@@ -26,7 +26,15 @@ const npmEnv = {
 };
 
 /** The files the package must contain, and nothing else. */
-const EXPECTED_FILES = ["README.md", "dist/herogi.d.ts", "dist/herogi.min.js", "dist/herogi.mjs", "package.json"];
+const EXPECTED_FILES = [
+  "README.md",
+  "dist/herogi.d.ts",
+  "dist/herogi.min.js",
+  "dist/herogi.mjs",
+  "dist/herogi.split.min.js",
+  "dist/herogi_bg.wasm",
+  "package.json",
+];
 
 let work;
 let project;
@@ -77,9 +85,10 @@ test("publint reports no problems", async () => {
 });
 
 test("attw finds no wrong types", async () => {
-  // The script-tag entry is a classic script with no exports, so it has no module types to
-  // check. The package is ESM only, so a CommonJS require() that resolves to ESM is expected.
-  // The README documents it, and Node 20.19+ and 22.12+ load it through require(esm).
+  // The script-tag entries are classic scripts with no exports, and the split build's core is a
+  // wasm file, so they have no module types to check. The package is ESM only, so a CommonJS
+  // require() that resolves to ESM is expected. The README documents it, and Node 20.19+ and
+  // 22.12+ load it through require(esm).
   const args = [
     "--pack",
     ".",
@@ -88,6 +97,8 @@ test("attw finds no wrong types", async () => {
     "--no-definitely-typed",
     "--exclude-entrypoints",
     "herogi.min.js",
+    "herogi.split.min.js",
+    "herogi_bg.wasm",
     "--ignore-rules",
     "cjs-resolves-to-esm",
   ];
@@ -127,6 +138,17 @@ test("script entry is kept as a side effect", async () => {
   const script = readFileSync(join(root, "dist/herogi.min.js"), "utf8");
   assert.ok(output.length > script.length / 2, `the bundle kept only ${output.length} bytes of the script`);
   assert.match(output, /HerogiError/);
+});
+
+test("split script entry is kept as a side effect", async () => {
+  // The split build's script defines window.herogi when it runs too, and fetches its core from
+  // beside itself, so the core must be packed where the script is.
+  const output = await bundleSource('import "herogi/herogi.split.min.js";\n');
+  const script = readFileSync(join(root, "dist/herogi.split.min.js"), "utf8");
+  assert.ok(output.length > script.length / 2, `the bundle kept only ${output.length} bytes of the script`);
+  assert.match(output, /herogi_bg\.wasm/);
+  const packedCore = readFileSync(join(project, "node_modules/herogi/dist/herogi_bg.wasm"));
+  assert.deepEqual(packedCore, readFileSync(join(root, "dist/herogi_bg.wasm")));
 });
 
 /** Builds the app with esbuild into `outDir`, next to a copy of its index.html. */
