@@ -20,11 +20,17 @@ function replay(queue) {
 }
 
 /**
- * Returns whether `value` is the SDK that a copy of this script installed, as opposed to the
- * inline snippet's stub (which has a `q` array and no error classes) or nothing.
+ * Returns whether `value` is the SDK that a copy of this script installed, as opposed to a stub
+ * with a `q` array of waiting calls (the inline snippet's, or the split build's, which also
+ * carries the error classes) or nothing.
  */
 function isInstalled(value) {
-  return Boolean(value) && typeof value.identify === "function" && typeof value.HerogiError === "function";
+  return (
+    Boolean(value) &&
+    !Array.isArray(value.q) &&
+    typeof value.identify === "function" &&
+    typeof value.HerogiError === "function"
+  );
 }
 
 // A second copy of the script, from two script tags or a tag injected again, keeps the SDK that

@@ -3,9 +3,9 @@
 //!
 //! An entry is stored as lines of text, so the wasm build needs no JSON parser: a version line,
 //! the request id, the order key, the tab that made the call, the externalId, then one
-//! `name=value` line per field, and optional marks: `#` and the visitor generation, `!` when the
-//! call keeps location out, `@` and the hgid fixed by a `reset`. No line can hold a newline: the
-//! field rules reject control characters and the JSON writer escapes them.
+//! `name=value` line per field, and optional marks: `#` and the visitor generation, and `!` when
+//! the call keeps location out. No line can hold a newline: the field rules reject control
+//! characters and the JSON writer escapes them.
 
 use crate::error::push_u32;
 use crate::fields::Field;
@@ -36,9 +36,6 @@ pub struct Entry {
     pub tab: String,
     /// The call's externalId and fields; `dropped` is not stored.
     pub request: Identify,
-    /// The hgid fixed for a call made before `reset` (`Some(None)`: no hgid): it is sent with
-    /// that one, and its answer does not change the stored identity.
-    pub detached: Option<Option<String>>,
     /// The visitor generation when the call was made; `reset` starts a new one, and the response
     /// to a call of an earlier generation no longer changes the stored identity.
     pub visitor: String,
@@ -134,9 +131,6 @@ impl Entry {
         if !self.share_location {
             line(&["!"]);
         }
-        if let Some(hgid) = &self.detached {
-            line(&["@", hgid.as_deref().unwrap_or("")]);
-        }
         text
     }
 
@@ -158,12 +152,8 @@ impl Entry {
             external_id,
             ..Identify::default()
         };
-        let (mut detached, mut visitor, mut share_location) = (None, String::new(), true);
+        let (mut visitor, mut share_location) = (String::new(), true);
         for line in lines {
-            if let Some(hgid) = line.strip_prefix('@') {
-                detached = Some((!hgid.is_empty()).then(|| String::from(hgid)));
-                continue;
-            }
             if let Some(generation) = line.strip_prefix('#') {
                 visitor = generation.into();
                 continue;
@@ -180,7 +170,6 @@ impl Entry {
             order,
             tab,
             request,
-            detached,
             visitor,
             share_location,
         })
@@ -208,20 +197,15 @@ impl Entry {
             self.visitor.len() + 2
         };
         let location = if self.share_location { 0 } else { 2 };
-        let detached = self
-            .detached
-            .as_ref()
-            .map_or(0, |hgid| hgid.as_deref().map_or(0, str::len) + 2);
         // Each of the first five lines counts one byte more: four newlines and the externalId's
         // mark. Each later line counts its newline and its mark.
-        fixed + fields + visitor + location + detached
+        fixed + fields + visitor + location
     }
 
     /// Returns whether both calls are for the same visitor: the same externalId, or none, on
     /// the same side of a `reset`, with the same location choice.
     pub fn same_visitor(&self, other: &Entry) -> bool {
         self.request.external_id == other.request.external_id
-            && self.detached == other.detached
             && self.visitor == other.visitor
             && self.share_location == other.share_location
     }
@@ -412,7 +396,6 @@ mod tests {
             order: ["o-", id].concat(),
             tab: "tab".into(),
             request,
-            detached: None,
             visitor: String::new(),
             share_location: true,
         }
@@ -457,18 +440,9 @@ mod tests {
         let anonymous = entry("id-2", None, &[]);
         assert_eq!(Entry::decode(&anonymous.encode()), Some(anonymous));
 
-        for detached in [Some(None), Some(Some("h-old".to_string()))] {
-            let before_reset = Entry {
-                detached,
-                ..entry("id-3", None, &[(Field::City, "Oslo")])
-            };
-            assert_eq!(Entry::decode(&before_reset.encode()), Some(before_reset));
-        }
-
         let marked = Entry {
             visitor: "generation-2".into(),
             share_location: false,
-            detached: Some(Some("h-old".into())),
             ..entry("id-4", Some("bob"), &[(Field::City, "Oslo")])
         };
         assert_eq!(Entry::decode(&marked.encode()), Some(marked));
@@ -486,13 +460,9 @@ mod tests {
             Entry {
                 visitor: "v".into(),
                 share_location: false,
-                detached: Some(None),
                 ..entry("3", None, &[(Field::City, "Oslo")])
             },
-            Entry {
-                detached: Some(Some("h".into())),
-                ..entry("4", Some(""), &[])
-            },
+            entry("4", Some(""), &[]),
         ];
         for entry in entries {
             assert_eq!(entry.stored_bytes(), entry.encode().len(), "{entry:?}");
@@ -600,14 +570,8 @@ mod tests {
 
     #[test]
     fn calls_across_a_reset_are_not_merged() {
-        let before = Entry {
-            detached: Some(Some("h1".into())),
-            ..entry("1", None, &[])
-        };
         let after = entry("2", None, &[]);
-        assert!(!before.same_visitor(&after));
-        assert!(before.same_visitor(&before.clone()));
-
+        assert!(after.same_visitor(&after.clone()));
         let next_generation = Entry {
             visitor: "g2".into(),
             ..entry("3", None, &[])

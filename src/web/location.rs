@@ -30,7 +30,7 @@ pub enum Location {
     Known(String),
 }
 
-/// Asks the browser for the position once; the answer lands in `cell`.
+/// Asks the browser for the position once; the position or its absence lands in `cell`.
 pub fn ask(cell: &Rc<RefCell<Location>>) {
     *cell.borrow_mut() = Location::Unavailable;
     let geolocation = web_sys::window().and_then(|window| window.navigator().geolocation().ok());

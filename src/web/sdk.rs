@@ -189,7 +189,6 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
             order,
             tab: sdk.tab.clone(),
             request,
-            detached: None,
             visitor: sdk.store.visitor(),
             share_location: !optout,
         }

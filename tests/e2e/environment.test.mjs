@@ -176,3 +176,40 @@ test("no Promise catch: identify delivers", async (t) => {
   const profile = await getProfile(server.url, outcome.hgid);
   assert.equal(profile.firstname, "Caught");
 });
+
+test("throwing ready callback is reported", async (t) => {
+  const { page, messages } = await openPage(t);
+  await page.evaluate(([appId, appSecret]) => {
+    window.rejections = [];
+    window.addEventListener("unhandledrejection", (event) => rejections.push(String(event.reason)));
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    herogi.ready(() => {
+      throw new Error("the page's ready callback failed");
+    });
+  }, [APP_ID, APP_SECRET]);
+  await page.waitForTimeout(500);
+
+  assert.deepEqual(await page.evaluate(() => window.rejections), []);
+  assert.deepEqual(messages.errors, []);
+  const warned = messages.warnings.filter((text) => text.includes("ready callback threw"));
+  assert.equal(warned.length, 1, messages.warnings.join("\n"));
+});
+
+test("fetch wrapper without a Promise", async (t) => {
+  const { page, messages } = await openPage(t);
+  await page.evaluate(([appId, appSecret]) => {
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    window.fetch = () => undefined;
+    herogi.identify({ city: "Krabi" }).catch(() => {});
+  }, [APP_ID, APP_SECRET]);
+  await page.waitForTimeout(300);
+  // The page goes hidden and away, so the SDK sends the queue with keepalive.
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    window.dispatchEvent(new PageTransitionEvent("pagehide"));
+  });
+  await page.waitForTimeout(300);
+
+  assert.deepEqual(messages.errors, []);
+});

@@ -246,3 +246,21 @@ test("OPTOUT seen across tabs", async (t) => {
   assert.equal(bodies[0].city, "Lampang");
   assert.equal(bodies[0].currentLocation, undefined, "the other tab's OPTOUT was not seen");
 });
+
+test("OPTIN after reload asks again", async (t) => {
+  const { page, bodies } = await openPage(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await init(page, true);
+  await identify(page, "location-optin-reload", null, null, { locationOptin: "OPTOUT" });
+  await page.reload();
+  await init(page, true);
+  await identify(page, null, null, null, { locationOptin: "OPTIN" });
+  await identify(page, { city: "Hat Yai" });
+
+  assert.equal(bodies.length, 3);
+  assert.equal(bodies[0].currentLocation, undefined);
+  assert.equal(bodies[1].currentLocation, LOCATION_TEXT, "the OPTIN call had no position");
+  assert.equal(bodies[2].currentLocation, LOCATION_TEXT);
+});

@@ -183,3 +183,79 @@ test("damaged stored hgid is dropped", async (t) => {
     assert.equal(await storedHgid(page), hgid);
   }
 });
+
+test("reset in both tabs keeps old call", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const bodies = watchBodies(context);
+  const first = await openBlank(context, server.url);
+  await initSdk(first);
+  const second = await openBlank(context, server.url);
+  await initSdk(second);
+  const alice = await identify(first, "reset-both-alice", { firstname: "Alice" });
+
+  // The call fails once, so it waits in the first tab's queue while both tabs reset.
+  await admin.setFaults({ count: 1, status: 503, retryAfter: "2" });
+  await first.evaluate(() => {
+    window.pending = herogi.identify({ city: "Narvik" });
+  });
+  await admin.waitForStats((stats) => stats.faulted >= 1, "the call to fail once");
+  await second.evaluate(() => herogi.reset());
+  await first.evaluate(() => herogi.reset());
+  assert.equal(await first.evaluate(async () => (await window.pending).hgid), alice);
+
+  assert.equal(bodies.filter((body) => body.city === "Narvik").at(-1).hgid, alice);
+  assert.equal((await getProfile(server.url, alice)).city, "Narvik");
+  assert.equal(await first.evaluate(() => herogi.getHgid()), null);
+});
+
+test("reset holds when setItem throws", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  await context.addInitScript(() => {
+    Storage.prototype.setItem = function () {
+      throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    };
+  });
+  const bodies = watchBodies(context);
+  const page = await openBlank(context, server.url);
+  await initSdk(page);
+  const alice = await identify(page, { firstname: "Alice" });
+
+  await admin.setFaults({ count: 1, delayMs: 1500 });
+  await page.evaluate(() => {
+    window.pending = herogi.identify({ city: "Oslo" });
+  });
+  await admin.waitForStats((stats) => stats.received >= 2, "the call to be in flight");
+  await page.evaluate(() => herogi.reset());
+  assert.equal(await page.evaluate(async () => (await window.pending).hgid), alice);
+
+  assert.equal(await page.evaluate(() => herogi.getHgid()), null);
+  const guest = await identify(page, { firstname: "Guest" });
+  assert.notEqual(guest, alice);
+  assert.equal(bodies.at(-1).hgid, undefined, "the call after reset sent the old hgid");
+});
+
+test("reset behind a new visitor's call", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await openBlank(context, server.url);
+  await initSdk(page);
+
+  // Both calls are made before reset; the second waits for the hgid the first brings.
+  await admin.setFaults({ count: 1, delayMs: 1500 });
+  await page.evaluate(() => {
+    window.pending = [herogi.identify({ firstname: "Early" }), herogi.identify({ city: "Bodo" })];
+  });
+  await admin.waitForStats((stats) => stats.received >= 1, "the first call to be in flight");
+  await page.evaluate(() => herogi.reset());
+  const [early, later] = await page.evaluate(async () =>
+    (await Promise.all(window.pending)).map((result) => result.hgid),
+  );
+
+  assert.equal(later, early, "the calls before reset made two profiles");
+  const profile = await getProfile(server.url, early);
+  assert.equal(profile.firstname, "Early");
+  assert.equal(profile.city, "Bodo");
+  assert.equal(await page.evaluate(() => herogi.getHgid()), null);
+});

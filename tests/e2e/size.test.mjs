@@ -11,15 +11,15 @@ import { root } from "./harness.mjs";
 const KIB = 1024;
 
 // NOTE: the product target is 15 KiB gzip for the script a page loads. Each budget is the file's
-// gzip size in the build that writes queue entries directly (herogi.min.js 53,715 bytes),
-// rounded up to a whole KiB, plus 1 KiB. They only stop the files from growing until the wasm
+// gzip size in the build that keeps each reset's identity for its queued calls (herogi.min.js
+// 55,894 bytes), rounded up to a whole KiB, plus 1 KiB. They only stop the files from growing until the wasm
 // core is cut further, so lower them with each cut. The split build's page loads
 // herogi.split.min.js and then herogi_bg.wasm, so both have a budget.
 const BUDGETS_GZIP_BYTES = {
-  "herogi.min.js": 54 * KIB,
-  "herogi.mjs": 54 * KIB,
+  "herogi.min.js": 56 * KIB,
+  "herogi.mjs": 56 * KIB,
   "herogi.split.min.js": 6 * KIB,
-  "herogi_bg.wasm": 47 * KIB,
+  "herogi_bg.wasm": 49 * KIB,
 };
 
 /** Returns the raw, gzip (level 9) and brotli (quality 11) sizes of a file, in bytes. */

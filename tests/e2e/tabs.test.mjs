@@ -336,3 +336,55 @@ test(
     }
   },
 );
+
+test("slow request keeps the lease", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(hideWebLocks);
+    const tabA = await openBlank(context);
+    const tabB = await openBlank(context);
+    await initSdk(tabA);
+    await initSdk(tabB);
+    await identifyInPage(tabA, "Known");
+    await tabA.waitForFunction(() => window.outcomes.length === 1, null, { timeout: 20000 });
+
+    // Longer than the 10 s lease and shorter than the 15 s request deadline.
+    await switches(server.url).setFaults({ count: 1, delayMs: 12000 });
+    await identifyInPage(tabA, "Slow");
+    await waitForStats((stats) => stats.received >= 2, "the slow call to be in flight");
+    await identifyInPage(tabB, "After");
+    await tabA.waitForFunction(() => window.outcomes.length === 2, null, { timeout: 30000 });
+    await tabB.waitForFunction(() => window.outcomes.length === 1, null, { timeout: 30000 });
+
+    const [{ hgid }] = await tabB.evaluate(() => window.outcomes);
+    assert.equal((await getProfile(server.url, hgid)).firstname, "After");
+  } finally {
+    await context.close();
+  }
+});
+
+test("reloaded tab's calls go without locks", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(hideWebLocks);
+    const tabA = await openBlank(context);
+    const tabB = await openBlank(context);
+    await initSdk(tabA);
+    await initSdk(tabB);
+
+    // B holds the lease while it waits to retry; A's calls are stored when A reloads.
+    await switches(server.url).setFaults({ count: 1, status: 503, retryAfter: "4" });
+    await identifyInPage(tabB, "FromB");
+    await waitForStats((stats) => stats.faulted >= 1, "B's call to fail once");
+    await identifyInPage(tabA, "FromA1");
+    await identifyInPage(tabA, "FromA2");
+    await waitForQueueKeys(tabA, 3);
+    await tabA.reload();
+    await initSdk(tabA);
+
+    await waitForStats((stats) => stats.applied >= 3, "the three calls to be applied", 40000);
+    await waitForQueueKeys(tabA, 0);
+  } finally {
+    await context.close();
+  }
+});
