@@ -13,7 +13,13 @@ import { failCore, provideCore } from "./split-core.js";
 // The core's URL: `data-wasm` of the script tag, or herogi_bg.wasm beside the script. It is read
 // now, because document.currentScript is only set while the script first runs.
 const script = document.currentScript;
-const wasmUrl = new URL(script?.dataset.wasm || "herogi_bg.wasm", script?.src || document.baseURI);
+let wasmUrl;
+let badUrl;
+try {
+  wasmUrl = new URL(script?.dataset.wasm || "herogi_bg.wasm", script?.src || document.baseURI);
+} catch (cause) {
+  badUrl = new Error(`herogi could not read the core's URL ${script?.dataset.wasm}: ${cause.message}`);
+}
 
 let coreSettled = false;
 
@@ -62,6 +68,13 @@ function queued(name, returnsPromise) {
 // everything js/index.js exports (version, getHgid, the error classes) at once, so only the four
 // calls wait for the core.
 const previous = window.herogi;
+// An SDK that a copy of herogi.min.js or of this script installed is kept, with its
+// configuration, and this copy starts nothing.
+const installed =
+  Boolean(previous) &&
+  !Array.isArray(previous.q) &&
+  typeof previous.identify === "function" &&
+  typeof previous.HerogiError === "function";
 const queue = previous && Array.isArray(previous.q) ? previous.q : [];
 const { default: defaultExport, ...exported } = sdk;
 const stub = {
@@ -72,13 +85,16 @@ const stub = {
   reset: queued("reset", false),
   ready: queued("ready", true),
 };
-window.herogi = stub;
 
 // NOTE: when the file cannot be fetched, the calls fail with LOAD_FAILED, and the console error
 // of js/index.js still names 'wasm-unsafe-eval'. The cause logged with it names the URL and why.
-compileCore(wasmUrl)
-  .then(provideCore, failCore)
-  .then(() => {
-    coreSettled = true;
-    return import("./global.js");
-  });
+if (!installed) {
+  window.herogi = stub;
+  const compiled = badUrl ? Promise.reject(badUrl) : compileCore(wasmUrl);
+  compiled
+    .then(provideCore, failCore)
+    .then(() => {
+      coreSettled = true;
+      return import("./global.js");
+    });
+}

@@ -23,6 +23,10 @@ pub const MAX_ENTRIES: usize = 100;
 /// Maximum size of the queued calls, in bytes of their stored text.
 pub const MAX_BYTES: usize = 256 * 1024;
 
+/// Maximum size of the calls that all tabs of a site keep in storage, in bytes of their stored
+/// text; a tab keeps a call beyond it in memory only.
+pub const MAX_STORED_BYTES: usize = 512 * 1024;
+
 const VERSION: &str = "h1";
 
 /// One queued call.
@@ -89,6 +93,19 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
         out.push(hex_digit(*byte));
     }
     out
+}
+
+/// Returns the time, in milliseconds since the epoch, at which the call of `order` was made.
+pub fn order_time(order: &str) -> Option<f64> {
+    let digits = order.get(..13)?;
+    let mut millis = 0u64;
+    for digit in digits.bytes() {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        millis = millis * 10 + u64::from(digit - b'0');
+    }
+    Some(millis as f64)
 }
 
 /// Reads the order key and the tab of a stored entry without decoding the rest.
@@ -412,6 +429,8 @@ mod tests {
         ];
         assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "{keys:?}");
         assert_eq!(keys[0], "0000000000999-0000000000-b");
+        assert_eq!(order_time(&keys[4]), Some(1_764_000_000_000.0));
+        assert_eq!(order_time("12-x"), None);
     }
 
     #[test]

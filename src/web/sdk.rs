@@ -194,7 +194,11 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
         }
     };
     make_room(sdk, &entry);
-    if !sdk.store.write(&entry.key(), Some(&entry.encode())) {
+    // The bound of each tab's queue does not bound the site's storage when many tabs queue, so
+    // a call over the bound of all stored calls stays in this page's memory.
+    let stored = sdk.store.bytes_under(queue::KEY_PREFIX);
+    let fits = stored + entry.stored_bytes() <= queue::MAX_STORED_BYTES;
+    if !(fits && sdk.store.write(&entry.key(), Some(&entry.encode()))) {
         console::debug(&["call ", &entry.id, " is queued in memory only"]);
     }
     {
@@ -319,15 +323,19 @@ async fn send_loop() {
             timer::delay(YIELD_MS).await;
             continue;
         }
-        // Calls of a tab that seems alive are looked at again later: a tab that closed without
-        // Web Locks looks alive until its heartbeat expires.
-        if others {
-            timer::delay(tabs::LEASE_MS).await;
-            continue;
-        }
         let mut state = STATE.borrow_mut();
         if state.entries.is_empty() {
             state.sending = false;
+            drop(state);
+            // Calls of a tab that seems alive are looked at again later: a tab that closed
+            // without Web Locks looks alive until its heartbeat expires, and a new tab's calls
+            // are fresh. The loop stops meanwhile, so this tab's new calls start it at once.
+            if others {
+                wasm_bindgen_futures::spawn_local(async {
+                    timer::delay(FRESH_MS).await;
+                    start_sending();
+                });
+            }
             return;
         }
     }
@@ -373,6 +381,9 @@ async fn hold(lock: &tabs::SendLock, delay: f64) {
     }
 }
 
+/// How old another tab's call must be, in milliseconds, before this tab may take it over.
+const FRESH_MS: f64 = 2_000.0;
+
 /// Takes over the stored entries of tabs that are no longer alive. Returns whether storage
 /// holds entries of other tabs that are alive.
 async fn adopt_orphans(sdk: &Sdk) -> bool {
@@ -395,8 +406,11 @@ async fn adopt_orphans(sdk: &Sdk) -> bool {
     }
     let alive = tabs::alive(&sdk.store).await;
     let mut others = false;
+    let now = js_sys::Date::now();
     for mut entry in foreign {
-        if entry.tab == sdk.tab || alive.contains(&entry.tab) {
+        // A new tab's own lock or heartbeat may not be visible yet, so its fresh calls wait.
+        let fresh = queue::order_time(&entry.order).is_some_and(|made| now - made < FRESH_MS);
+        if entry.tab == sdk.tab || alive.contains(&entry.tab) || fresh {
             others = true;
             continue;
         }

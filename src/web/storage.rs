@@ -99,7 +99,9 @@ impl Store {
         *self.memory.borrow_mut() = identity.clone();
         let written = self.write(HGID_KEY, identity.hgid.as_deref())
             & self.write(OWNER_KEY, identity.owner.as_deref());
-        self.memory_newer.set(self.local.is_some() && !written);
+        // Storage that ignores writes without throwing counts as failing.
+        let kept = written && self.read(HGID_KEY) == identity.hgid;
+        self.memory_newer.set(self.local.is_some() && !kept);
     }
 
     /// Returns the identity of the visitor generation `visitor`: the current identity, or the
@@ -157,6 +159,13 @@ impl Store {
     /// Returns the current visitor generation, read again from storage. When another tab has
     /// started a new one, an identity that only this tab's memory holds is dropped.
     pub fn visitor(&self) -> String {
+        // A generation that storage could not take is written again, so that storage leads
+        // again once it works.
+        if self.visitor_newer.get() {
+            let generation = self.visitor.borrow().clone();
+            self.visitor_newer
+                .set(!self.write(VISITOR_KEY, Some(&generation)));
+        }
         if let (Some(local), false) = (&self.local, self.visitor_newer.get()) {
             if let Ok(stored) = local.get_item(VISITOR_KEY) {
                 let stored = stored.unwrap_or_default();
@@ -235,6 +244,15 @@ impl Store {
     /// Returns `localStorage` when it works.
     pub fn local(&self) -> Option<Storage> {
         self.local.clone()
+    }
+
+    /// Returns the size of the values under the keys that start with `prefix`, in bytes.
+    pub fn bytes_under(&self, prefix: &str) -> usize {
+        let keys = self.keys(prefix);
+        keys.iter()
+            .filter_map(|key| self.read(key))
+            .map(|value| value.len())
+            .sum()
     }
 
     /// Lists the keys of `localStorage` that start with `prefix`.

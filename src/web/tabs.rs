@@ -18,7 +18,7 @@ const SEND_LOCK: &str = "herogi:send";
 const TAB_PREFIX: &str = "herogi:tab:";
 const LEASE_KEY: &str = "herogi:lease";
 /// How long a lease or a heartbeat lasts without renewal, in milliseconds.
-pub const LEASE_MS: f64 = 10_000.0;
+const LEASE_MS: f64 = 10_000.0;
 
 /// How often a lease or a heartbeat is renewed, in milliseconds.
 pub const RENEW_MS: f64 = LEASE_MS / 3.0;
@@ -79,10 +79,16 @@ pub fn announce(store: &Store, tab: &str) {
     beat.forget();
 }
 
-/// Removes the heartbeat of a page that goes away, so other tabs take over its calls at once.
+/// Removes the heartbeat and the lease of a page that goes away, so other tabs take over its
+/// calls at once.
 /// A page that comes back from the back-forward cache writes it again at its next beat.
 pub fn retire(store: &Store, tab: &str) {
     store.write(&[TAB_PREFIX, tab].concat(), None);
+    if let Some(local) = store.local() {
+        if lease_holder(&local).as_deref() == Some(tab) {
+            let _ = local.remove_item(LEASE_KEY);
+        }
+    }
 }
 
 /// Lists the ids of the tabs that are alive.
@@ -225,6 +231,10 @@ async fn acquire_lease(local: &Storage, tab: &str) -> bool {
             continue;
         }
         if local.set_item(LEASE_KEY, &expiry_text(tab)).is_err() {
+            return false;
+        }
+        // Storage that ignores writes (a consent tool's stub) keeps no lease at all.
+        if lease_holder(local).is_none() {
             return false;
         }
         timer::delay(30.0).await;

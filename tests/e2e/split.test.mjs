@@ -34,6 +34,7 @@ before(async () => {
   writeFileSync(join(pagesDir, "split.html"), pageSource());
   writeFileSync(join(pagesDir, "split-wrong-type.html"), pageSource(` data-wasm="/${WRONG_TYPE_CORE}"`));
   writeFileSync(join(pagesDir, "split-missing.html"), pageSource(' data-wasm="/no-such-core.wasm"'));
+  writeFileSync(join(pagesDir, "split-bad-url.html"), pageSource(' data-wasm="http://[::1"'));
   copyFileSync(join(root, "dist/herogi_bg.wasm"), join(pagesDir, WRONG_TYPE_CORE));
   server = await startServer(["--static", pagesDir]);
   browser = await launchBrowser();
@@ -197,4 +198,37 @@ test("altered core is rejected by its integrity", async (t) => {
   const { error } = await initAndIdentify(tab, "altered-core-user", { firstname: "Mallory" });
   assert.equal(error?.code, "LOAD_FAILED");
   assert.deepEqual(bodies, []);
+});
+
+test("split after inline keeps the SDK", async (t) => {
+  const { tab, messages } = await openPage(t, "/blank.html");
+  const { result, error } = await tab.evaluate(
+    async ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+      const installed = herogi;
+      await new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = "/herogi.split.min.js";
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.append(script);
+      });
+      if (herogi !== installed) return { error: "the split script replaced the installed SDK" };
+      try {
+        return { result: await herogi.identify("split-after-inline", { firstname: "Kept" }) };
+      } catch (error) {
+        return { error: error.code };
+      }
+    },
+    [APP_ID, APP_SECRET],
+  );
+  assert.equal(error, undefined);
+  assert.equal((await getProfile(server.url, result.hgid)).firstname, "Kept");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("unreadable core URL fails calls", async (t) => {
+  const { tab } = await openPage(t, "/split-bad-url.html");
+  const { error } = await initAndIdentify(tab, "split-bad-url", { firstname: "Nobody" });
+  assert.equal(error?.code, "LOAD_FAILED");
 });
