@@ -35,7 +35,7 @@ async function compileCore(url) {
   const response = await fetch(url, { integrity: __HEROGI_WASM_INTEGRITY__ });
   if (!response.ok) {
     throw new Error(
-      `herogi could not fetch its WebAssembly core from ${url}: the server answered HTTP ` +
+      `herogi could not fetch its WebAssembly core from ${url}: the server responded with HTTP ` +
         `${response.status}. Serve herogi_bg.wasm beside the script, or name its URL in the ` +
         "script tag's data-wasm attribute",
     );

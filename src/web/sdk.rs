@@ -349,7 +349,7 @@ const YIELD_MS: f64 = 300.0;
 /// it goes anyway, so that a tab that never sends cannot hold this one up.
 const MAX_YIELDS: u32 = 10;
 
-/// Why [`send_entries`] stopped.
+/// The reason [`send_entries`] stopped.
 enum Pause {
     /// The queue is empty.
     Empty,
@@ -381,7 +381,8 @@ async fn hold(lock: &tabs::SendLock, delay: f64) {
     }
 }
 
-/// How old another tab's call must be, in milliseconds, before this tab may take it over.
+/// The age, in milliseconds, that another tab's call must reach before this tab may take it
+/// over.
 const FRESH_MS: f64 = 2_000.0;
 
 /// Takes over the stored entries of tabs that are no longer alive. Returns whether storage
