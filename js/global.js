@@ -53,5 +53,14 @@ if (!isInstalled(existing)) {
     QueueFullError: sdk.QueueFullError,
     EnvironmentError: sdk.EnvironmentError,
   };
-  if (existing && Array.isArray(existing.q)) replay(existing.q);
+  if (existing && Array.isArray(existing.q)) {
+    replay(existing.q);
+    // A page that kept a reference to the stub reaches the SDK through it from now on, instead
+    // of a queue that nobody reads again.
+    try {
+      Object.assign(existing, window.herogi);
+    } catch (ignored) {
+      // A frozen stub keeps its methods; window.herogi still works.
+    }
+  }
 }

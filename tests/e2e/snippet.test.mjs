@@ -168,3 +168,29 @@ test("second script load keeps configured SDK", { timeout: 30000 }, async (t) =>
   assert.equal(profile.firstname, "Twice");
   assert.deepEqual(messages.errors, []);
 });
+
+test("kept stub reference reaches the SDK", async (t) => {
+  const { page } = await openContext(t, async (route) => {
+    await delay(1000);
+    await route.continue();
+  });
+  await page.goto(server.url + PAGE, { waitUntil: "domcontentloaded" });
+  const keptStub = await page.evaluate(() => {
+    window.kept = herogi;
+    return Array.isArray(kept.q);
+  });
+  assert.equal(keptStub, true, "the script loaded before the page kept the stub");
+  await page.waitForFunction(() => !Array.isArray(herogi.q), null, { timeout: 10000 });
+
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    kept.init(appId, appSecret, false, { apiUrl: location.origin });
+    const settled = kept.identify("kept-stub", { firstname: "Kept" }).then(
+      (result) => ({ hgid: result.hgid }),
+      (error) => ({ code: error.code }),
+    );
+    const timeout = new Promise((resolve) => setTimeout(() => resolve({ pending: true }), 10000));
+    return Promise.race([settled, timeout]);
+  }, [APP_ID, APP_SECRET]);
+  assert.equal(typeof outcome.hgid, "string", JSON.stringify(outcome));
+  assert.equal((await getProfile(server.url, outcome.hgid)).firstname, "Kept");
+});
