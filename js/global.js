@@ -56,7 +56,7 @@ if (!isInstalled(existing)) {
   if (existing && Array.isArray(existing.q)) {
     replay(existing.q);
     // A page that kept a reference to the stub reaches the SDK through it from now on, instead
-    // of a queue that nobody reads again.
+    // of a queue that is never read again.
     try {
       Object.assign(existing, window.herogi);
     } catch (ignored) {
