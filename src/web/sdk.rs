@@ -68,6 +68,9 @@ struct State {
     failures: u32,
     /// Times the head of the queue gave way to an older call of another tab.
     yields: u32,
+    /// When the bytes of all tabs' stored calls were last counted, and that count plus what
+    /// this page stored since.
+    stored: (f64, usize),
     /// Calls made by this page, for the order keys.
     counter: u32,
     /// The request ids sent with keepalive as the page was last hidden, so that `pagehide`
@@ -85,6 +88,7 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     in_flight: false,
     failures: 0,
     yields: 0,
+    stored: (f64::NEG_INFINITY, 0),
     counter: 0,
     flushed: Vec::new(),
 }));
@@ -196,9 +200,10 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
     make_room(sdk, &entry);
     // The bound of each tab's queue does not bound the site's storage when many tabs queue, so
     // a call over the bound of all stored calls stays in this page's memory.
-    let stored = sdk.store.bytes_under(queue::KEY_PREFIX);
-    let fits = stored + entry.stored_bytes() <= queue::MAX_STORED_BYTES;
-    if !(fits && sdk.store.write(&entry.key(), Some(&entry.encode()))) {
+    let fits = stored_bytes(sdk) + entry.stored_bytes() <= queue::MAX_STORED_BYTES;
+    if fits && sdk.store.write(&entry.key(), Some(&entry.encode())) {
+        STATE.borrow_mut().stored.1 += entry.stored_bytes();
+    } else {
         console::debug(&["call ", &entry.id, " is queued in memory only"]);
     }
     {
@@ -207,6 +212,23 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
         state.entries.push(entry);
     }
     start_sending();
+}
+
+/// How long a count of the stored calls' bytes is used, in milliseconds, so that a burst of
+/// calls reads storage once rather than once per call.
+const STORED_COUNT_MS: f64 = 1_000.0;
+
+/// Returns the bytes of all tabs' stored calls: counted at most once per [`STORED_COUNT_MS`],
+/// plus what this page stored since.
+fn stored_bytes(sdk: &Sdk) -> usize {
+    let now = js_sys::Date::now();
+    let (counted_at, bytes) = STATE.borrow().stored;
+    if now - counted_at < STORED_COUNT_MS {
+        return bytes;
+    }
+    let bytes = sdk.store.bytes_under(queue::KEY_PREFIX);
+    STATE.borrow_mut().stored = (now, bytes);
+    bytes
 }
 
 /// Keeps the queue within its bounds before `incoming` joins it: merges consecutive calls for
