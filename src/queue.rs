@@ -24,7 +24,7 @@ pub const MAX_ENTRIES: usize = 100;
 pub const MAX_BYTES: usize = 256 * 1024;
 
 /// Maximum size of the calls that all tabs of a site keep in storage, in bytes of their stored
-/// text; a tab keeps a call beyond it in memory only.
+/// text. A tab keeps a call beyond it in memory only.
 pub const MAX_STORED_BYTES: usize = 512 * 1024;
 
 const VERSION: &str = "h1";
@@ -40,8 +40,8 @@ pub struct Entry {
     pub tab: String,
     /// The call's externalId and fields; `dropped` is not stored.
     pub request: Identify,
-    /// The visitor generation when the call was made; `reset` starts a new one, and the response
-    /// to a call of an earlier generation no longer changes the stored identity.
+    /// The visitor generation when the call was made. Each `reset` starts a new one, so the
+    /// response to a call of an earlier generation no longer changes the stored identity.
     pub visitor: String,
     /// Whether the browser's location may be added to the call: false when the call, or the
     /// visitor's latest call before it, opted out.
@@ -615,7 +615,7 @@ mod tests {
     }
 
     #[test]
-    fn merges_stop_at_the_next_visitor_or_the_size() {
+    fn merge_stops_at_visitor_or_size() {
         let mut queue = vec![
             entry("1", None, &[(Field::City, "Oslo")]),
             entry("2", None, &[(Field::City, "Bergen")]),

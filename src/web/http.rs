@@ -82,7 +82,7 @@ impl Post<'_> {
             retry_after: None,
         };
         let started = self.start().map_err(|cause| fail(network(cause)))?;
-        // The deadline holds even where the browser cannot abort the request.
+        // The deadline applies even where the browser cannot abort the request.
         let deadline = Promise::new(&mut |resolve, _| {
             let global: web_sys::Window = js_sys::global().unchecked_into();
             let _ = global

@@ -269,7 +269,7 @@ fn make_room(sdk: &Sdk, incoming: &Entry) {
 }
 
 /// Records merges made in the page's queue: the merged entry settles the calls of the entries
-/// it absorbed, and storage holds it in their place.
+/// it absorbed, and storage keeps it in their place.
 fn apply_merges(sdk: &Sdk, merges: &[(String, String)]) {
     let merged_entries: Vec<Entry> = {
         let mut state = STATE.borrow_mut();
@@ -381,7 +381,7 @@ enum Pause {
     Yield,
 }
 
-/// Returns whether storage holds a call of another tab made before `head`.
+/// Returns whether storage contains a call of another tab made before `head`.
 fn older_call_elsewhere(sdk: &Sdk, head: &Entry) -> bool {
     sdk.store.keys(queue::KEY_PREFIX).iter().any(|key| {
         let text = sdk.store.read(key).unwrap_or_default();
@@ -408,7 +408,7 @@ async fn hold(lock: &tabs::SendLock, delay: f64) {
 const FRESH_MS: f64 = 2_000.0;
 
 /// Takes over the stored entries of tabs that are no longer alive. Returns whether storage
-/// holds entries of other tabs that are alive.
+/// contains entries of other tabs that are alive.
 async fn adopt_orphans(sdk: &Sdk) -> bool {
     let keys = sdk.store.keys(queue::KEY_PREFIX);
     let own: Vec<String> = STATE.borrow().entries.iter().map(Entry::key).collect();
@@ -615,9 +615,9 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
 }
 
 /// Sends the queue with `keepalive` as the page goes away, so that it is not lost with the
-/// page. Calls that storage holds are left to a later page, except the head of the queue when
-/// no request is in flight; calls that only memory holds all go, within the keepalive limit,
-/// those for the same visitor merged into one request. The entries stay queued: if the page
+/// page. Calls in storage are left to a later page, except the head of the queue when no
+/// request is in flight. Calls only in memory all go, within the keepalive limit, and those for
+/// the same visitor are merged into one request. The entries stay queued: if the page
 /// lives on, or the response is lost, they are sent again with the same request ids, which the
 /// server recognises.
 pub fn flush_on_exit() {

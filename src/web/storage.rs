@@ -28,13 +28,13 @@ pub struct Store {
     local: Option<Storage>,
     memory: RefCell<Identity>,
     visitor: RefCell<String>,
-    /// Whether the last write of the visitor generation failed, so that memory holds a newer
+    /// Whether the last write of the visitor generation failed, so that memory has a newer
     /// one than storage.
     visitor_newer: Cell<bool>,
     /// The identities of earlier generations, for when storage cannot hold them.
     archives: RefCell<Vec<(String, Identity)>>,
     location_optout: Cell<bool>,
-    /// Whether the last write of the identity failed, so that memory holds a newer identity
+    /// Whether the last write of the identity failed, so that memory has a newer identity
     /// than storage.
     memory_newer: Cell<bool>,
 }
@@ -74,7 +74,7 @@ impl Store {
     /// Returns the identity, read again from storage so that another tab's change, a `reset`
     /// included, is seen. A stored hgid that breaks the field rules is dropped.
     pub fn identity(&self) -> Identity {
-        // A reset in another tab replaces an identity that only this tab's memory holds.
+        // A reset in another tab replaces an identity that only this tab's memory has.
         self.visitor();
         if let (Some(local), false) = (&self.local, self.memory_newer.get()) {
             match local.get_item(HGID_KEY) {
@@ -100,8 +100,8 @@ impl Store {
         let written = self.write(HGID_KEY, identity.hgid.as_deref())
             & self.write(OWNER_KEY, identity.owner.as_deref());
         // Storage that ignores writes without throwing counts as failing.
-        let kept = written && self.read(HGID_KEY) == identity.hgid;
-        self.memory_newer.set(self.local.is_some() && !kept);
+        let persisted = written && self.read(HGID_KEY) == identity.hgid;
+        self.memory_newer.set(self.local.is_some() && !persisted);
     }
 
     /// Returns the identity of the visitor generation `visitor`: the current identity, or the
@@ -157,7 +157,7 @@ impl Store {
     }
 
     /// Returns the current visitor generation, read again from storage. When another tab has
-    /// started a new one, an identity that only this tab's memory holds is dropped.
+    /// started a new one, an identity that only this tab's memory has is dropped.
     pub fn visitor(&self) -> String {
         // A generation that storage could not take is written again, so that storage leads
         // again once it works.
