@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deflateRawSync, gzipSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -97,9 +97,9 @@ function shortenWasmNames(gluePath) {
   writeFileSync(gluePath, glue);
 }
 
-// The scripts inline the core deflated (js/index.js inflates it), with esbuild's binary loader,
-// so each is one file.
-writeFileSync(`${optimized}.deflate`, deflateRawSync(readFileSync(optimized), { level: 9 }));
+// The scripts inline the core deflated in zlib's format, as base64 text (esbuild's base64 loader),
+// so each is one file; js/core.js inflates it with the browser's DecompressionStream.
+writeFileSync(`${optimized}.deflate`, deflateSync(readFileSync(optimized), { level: 9 }));
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 // wasm-bindgen copies js/errors.js into pkg/snippets/ for the core's import of `makeError`;
@@ -118,7 +118,7 @@ const common = {
   bundle: true,
   minify: true,
   target: "es2020",
-  loader: { ".deflate": "binary" },
+  loader: { ".deflate": "base64" },
   // wasm-bindgen's loader mentions import.meta.url only for a path it is never given here.
   define: { "import.meta.url": '""', __HEROGI_VERSION__: JSON.stringify(version) },
   logLevel: "warning",
@@ -139,20 +139,20 @@ await esbuild.build({
 });
 copyFileSync(join(root, "js/herogi.d.ts"), join(dist, "herogi.d.ts"));
 
-// The split build: dist/herogi.split.min.js, which fetches the same core from
-// dist/herogi_bg.wasm (js/split.js). The imports of js/index.js of the inlined core and of fflate
-// resolve to js/split-core.js, which hands index.js the module that js/split.js compiled.
+// The split build: dist/herogi.split.min.js, the script-tag entry without the inlined core. Its
+// import of js/core.js resolves to js/split-core.js, which fetches the same core from
+// dist/herogi_bg.wasm.
 const wasmFile = join(dist, "herogi_bg.wasm");
 copyFileSync(optimized, wasmFile);
 const coreFromFile = {
   name: "core-from-file",
   setup(build) {
-    build.onResolve({ filter: /^fflate$|\.wasm\.deflate$/ }, () => ({ path: join(root, "js/split-core.js") }));
+    build.onResolve({ filter: /\/core\.js$/ }, () => ({ path: join(root, "js/split-core.js") }));
   },
 };
 await esbuild.build({
   ...common,
-  entryPoints: [join(root, "js/split.js")],
+  entryPoints: [join(root, "js/global.js")],
   outfile: join(dist, "herogi.split.min.js"),
   format: "iife",
   define: { ...common.define, __HEROGI_WASM_INTEGRITY__: JSON.stringify(integrityOf(wasmFile)) },

@@ -1,11 +1,8 @@
 // The SDK's public functions. They start the wasm core at the first call and hand each call's
 // arguments to it as they came: argument shifting and every rule live in Rust. No function
 // here throws into the page.
-import { inflateSync } from "fflate";
+import { loadCore } from "./core.js";
 import { coreGetHgid, coreIdentify, coreInit, coreReset, initSync } from "../pkg/herogi.js";
-// The core, deflated by the build: inlined as base64, it is 20% smaller after gzip than the
-// plain module, and inflating it takes about a millisecond.
-import deflatedCore from "../pkg/herogi_bg.wasm.deflate";
 import { EnvironmentError, HerogiError, makeError } from "./errors.js";
 
 export {
@@ -21,10 +18,13 @@ export {
 /** The SDK's version. */
 export const version = __HEROGI_VERSION__;
 
+let loading = false;
 let loaded = false;
 let loadError = null;
 let configured = false;
 const readyWaiters = [];
+/** Calls made while the core loads, in call order: `[name, args, base, resolve, reject]`. */
+const waiting = [];
 
 /**
  * Returns whether the SDK runs in a page; under server-side rendering every call fails at once.
@@ -54,31 +54,50 @@ function markHandled(promise) {
 }
 
 /**
- * Compiles and starts the core, synchronously: the script then handles a call at once, and
- * stores it before the page can go away. The inlined module is small enough for browsers to
- * compile on the main thread.
+ * Starts loading the core, once. The core's bytes arrive asynchronously (inflated or fetched),
+ * and the calls made meanwhile wait in `waiting`. Then the core is compiled and started, and
+ * the calls run in the order they were made. From then on every call runs at once.
  */
 function load() {
-  if (loaded || loadError) return;
+  if (loading) return;
+  loading = true;
+  let core;
   try {
-    initSync({ module: inflateSync(deflatedCore) });
-    loaded = true;
+    core = loadCore();
   } catch (cause) {
-    loadError = makeError(
-      "LOAD_FAILED",
-      "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
-        "script-src needs 'wasm-unsafe-eval'",
-      undefined,
-      undefined,
-      cause,
-    );
-    try {
-      console.error("herogi: " + loadError.message, cause);
-    } catch (ignored) {
-      // A page whose console throws still gets the error through every call's Promise.
-    }
-    readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
+    core = Promise.reject(cause);
   }
+  core
+    .then((module) => {
+      initSync({ module });
+      loaded = true;
+    })
+    .then(undefined, (cause) => {
+      // A policy without 'wasm-unsafe-eval' makes compiling throw a CompileError. The message of
+      // any other cause (no DecompressionStream, a core that could not be fetched) explains it.
+      const blocked = cause instanceof WebAssembly.CompileError;
+      loadError = makeError(
+        "LOAD_FAILED",
+        blocked
+          ? "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
+              "script-src needs 'wasm-unsafe-eval'"
+          : "herogi could not load its WebAssembly core: " + (cause && cause.message),
+        undefined,
+        undefined,
+        cause,
+      );
+      try {
+        console.error("herogi: " + loadError.message, cause);
+      } catch (ignored) {
+        // A page whose console throws still gets the error through every call's Promise.
+      }
+      readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
+    })
+    .then(() => {
+      for (const [name, args, base, resolve, reject] of waiting.splice(0)) {
+        run(name, args, base).then(resolve, reject);
+      }
+    });
 }
 
 /** Rejects a call, telling its callback too, without an unhandled rejection when it has one. */
@@ -96,12 +115,16 @@ function fail(args, error) {
   return result;
 }
 
-/** Runs a call on the loaded core; a failure of the core itself becomes a rejected Promise. */
-function run(name, args) {
+/**
+ * Runs a call on the loaded core; a failure of the core itself becomes a rejected Promise.
+ * `base` is the document's base URL when the page made the call, against which `init` resolves
+ * a relative apiUrl.
+ */
+function run(name, args, base) {
   if (loadError) return fail(args, loadError);
   try {
     if (name === "init") {
-      configured = coreInit(args) || configured;
+      configured = coreInit(args, base) || configured;
       if (configured) readyWaiters.splice(0).forEach((waiter) => waiter[0]());
       return Promise.resolve();
     }
@@ -122,7 +145,11 @@ function run(name, args) {
 function call(name, args) {
   if (!inBrowser()) return failOutsideBrowser(args);
   load();
-  return run(name, args);
+  const base = document.baseURI;
+  if (loaded || loadError) return run(name, args, base);
+  const promise = new Promise((resolve, reject) => waiting.push([name, args, base, resolve, reject]));
+  // A call with a callback reports a failure through it, as the core's own calls do.
+  return args.some((arg) => typeof arg === "function") ? markHandled(promise) : promise;
 }
 
 /**

@@ -1,28 +1,38 @@
-// The split build's stand-in for the inlined core. js/build.mjs resolves two imports of
-// js/index.js to this module: the deflated core and fflate. index.js starts the core at its first
-// call with initSync({ module: inflateSync(deflatedCore) }), so here inflateSync returns the
-// module that js/split.js compiled from herogi_bg.wasm, or throws the error that kept it from
-// loading.
+// The core of the split build, dist/herogi.split.min.js, in place of js/core.js: the build
+// resolves js/index.js's import of the inlined core to this module. The core is fetched from
+// herogi_bg.wasm beside the script, or from the URL in the script tag's data-wasm attribute.
 
-let compiled;
-let failure = new Error("herogi's WebAssembly core was used before it was loaded");
-
-/** Hands over the compiled core. */
-export function provideCore(module) {
-  compiled = module;
-  failure = undefined;
+// The URL is read as the script first runs, the only time document.currentScript is set.
+const script = typeof document === "undefined" ? null : document.currentScript;
+let wasmUrl;
+let badUrl;
+try {
+  wasmUrl = new URL(script?.dataset.wasm || "herogi_bg.wasm", script?.src || document.baseURI);
+} catch (cause) {
+  badUrl = new Error(`the script tag's data-wasm ${script?.dataset.wasm} is not a URL: ${cause.message}`);
 }
 
-/** Records why the core could not be fetched or compiled; every call then fails with it. */
-export function failCore(error) {
-  failure = error;
+/**
+ * Returns a Promise of the compiled core. WebAssembly.compileStreaming compiles while the file
+ * downloads but requires the Content-Type application/wasm, so for any other type the whole
+ * file is read first. The build pins the file's sha384, so the script runs no other core than
+ * the one it was built with. A response that does not match it, an error status included, makes
+ * the fetch fail without a status to report.
+ */
+export async function loadCore() {
+  if (badUrl) throw badUrl;
+  let response;
+  try {
+    response = await fetch(wasmUrl, { integrity: __HEROGI_WASM_INTEGRITY__ });
+  } catch (cause) {
+    throw new Error(
+      `fetching ${wasmUrl} failed (${cause.message}). Serve this release's herogi_bg.wasm beside ` +
+        "the script, or name its URL in the script tag's data-wasm attribute",
+    );
+  }
+  const type = (response.headers.get("Content-Type") || "").trim().toLowerCase();
+  if (type === "application/wasm" && typeof WebAssembly.compileStreaming === "function") {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
 }
-
-/** Returns the compiled core, in place of fflate's inflateSync; throws when it failed to load. */
-export function inflateSync() {
-  if (failure) throw failure;
-  return compiled;
-}
-
-// In place of the deflated bytes, which the split build does not carry.
-export default undefined;

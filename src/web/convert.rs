@@ -216,17 +216,20 @@ extern "C" {
     type Url;
 
     #[wasm_bindgen(constructor, js_class = "URL", catch)]
-    fn new(url: &str, base: &JsValue) -> Result<Url, JsValue>;
+    fn new(url: &str, base: &str) -> Result<Url, JsValue>;
 }
 
-/// The page the SDK runs in, read from `document.baseURI` and `location.origin`.
-pub struct BrowserPage;
+/// The page the SDK runs in: its base URL as the shim read it, and `location.origin`.
+pub struct BrowserPage {
+    /// The document's base URL when the page made the call, which the shim reads then: a call
+    /// made while the core loads runs later, when a `<base>` element may have changed.
+    pub base: String,
+}
 
 impl Page for BrowserPage {
     fn resolve(&self, url: &str) -> Option<String> {
         // `fetch` resolves a relative URL against the document's base URL, as this does.
-        let base = get(&get(&js_sys::global(), "document"), "baseURI");
-        let resolved = Url::new(url, &base).ok()?;
+        let resolved = Url::new(url, &self.base).ok()?;
         get(&resolved, "href").as_string()
     }
 

@@ -18,11 +18,11 @@ use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Configures the SDK from `init`'s arguments, in either form. A second call warns and keeps
-/// the first configuration; invalid settings are logged as a console error. Returns whether
-/// the SDK is configured.
+/// Configures the SDK from `init`'s arguments, in either form, with `base` the document's base
+/// URL when the page called `init`. A second call warns and keeps the first configuration;
+/// invalid settings are logged as a console error. Returns whether the SDK is configured.
 #[wasm_bindgen(js_name = coreInit)]
-pub fn init(args: Array) -> bool {
+pub fn init(args: Array, base: String) -> bool {
     if sdk::is_initialized() {
         console::warn_once(
             "init-twice",
@@ -30,13 +30,14 @@ pub fn init(args: Array) -> bool {
         );
         return true;
     }
-    let config = match config::parse_init(&convert::arguments(&args), &convert::BrowserPage) {
-        Ok(config) => config,
-        Err(error) => {
-            console::error(&["init failed: ", &error.message]);
-            return false;
-        }
-    };
+    let config =
+        match config::parse_init(&convert::arguments(&args), &convert::BrowserPage { base }) {
+            Ok(config) => config,
+            Err(error) => {
+                console::error(&["init failed: ", &error.message]);
+                return false;
+            }
+        };
     console::set_debug(config.debug);
     console::debug(&[
         "init: apiUrl ",

@@ -1,5 +1,6 @@
-// Pages that replace or remove built-ins the SDK calls: console methods that throw, and a
-// Promise.prototype without `catch`. No call may throw into the page, and the SDK keeps working.
+// Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
+// DecompressionStream, and a Promise.prototype without `catch`. No call may throw into the page,
+// and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
@@ -114,6 +115,25 @@ test("throwing console on load failure", async (t) => {
     }
   });
   assert.deepEqual(outcome, { code: "LOAD_FAILED" });
+});
+
+test("no DecompressionStream fails calls clearly", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    delete window.DecompressionStream;
+    attempt("init", () => herogi.init(appId, appSecret, false, { apiUrl: location.origin }));
+    const identify = attempt("identify", () => herogi.identify("no-decompression", { city: "Oslo" }));
+    const ready = attempt("ready", () => herogi.ready());
+    return { thrown, identify: await outcomeOf(identify), ready: await outcomeOf(ready) };
+  }, [APP_ID, APP_SECRET]);
+
+  assert.deepEqual(outcome.thrown, []);
+  for (const name of ["identify", "ready"]) {
+    assert.equal(outcome[name].code, "LOAD_FAILED", name);
+    assert.match(outcome[name].failed, /this browser has no DecompressionStream/, name);
+  }
+  const loadErrors = messages.errors.filter((text) => text.includes("DecompressionStream"));
+  assert.equal(loadErrors.length, 1, messages.all.join("\n"));
 });
 
 /** Removes Promise.prototype.catch, as a page with a broken polyfill may. */

@@ -1,5 +1,5 @@
-// The split build: dist/herogi.split.min.js fetches and compiles dist/herogi_bg.wasm, queues the
-// calls made meanwhile and runs them in order. The pages are written into a temporary folder
+// The split build: dist/herogi.split.min.js fetches and compiles dist/herogi_bg.wasm at the first
+// call, keeps the calls made meanwhile and runs them in order. The pages are written into a temporary folder
 // that herogi-server serves after its usual ones, with a copy of the core under a name whose
 // Content-Type is not application/wasm.
 import assert from "node:assert/strict";
@@ -120,7 +120,7 @@ test("calls before the core arrives run in order", async (t) => {
     await route.continue();
   });
 
-  // The stub has the SDK's constants and error classes at once, and queues the calls.
+  // The SDK, with its constants and error classes, is there at once. Its calls wait for the core.
   const early = await tab.evaluate(
     ([appId, appSecret]) => {
       herogi.init(appId, appSecret, false, { apiUrl: location.origin });
@@ -131,7 +131,6 @@ test("calls before the core arrives run in order", async (t) => {
       herogi.identify("queued-user", { firstname: "Second" }).then(record(1), fail(1));
       herogi.ready().then(() => (window.outcomes[2] = "ready"), fail(2));
       return {
-        queued: herogi.q.length,
         hgid: herogi.getHgid(),
         version: herogi.version,
         errorClass: typeof herogi.HerogiError,
@@ -140,11 +139,11 @@ test("calls before the core arrives run in order", async (t) => {
     },
     [APP_ID, APP_SECRET],
   );
-  assert.equal(early.queued, 4);
   assert.equal(early.hgid, null);
   assert.equal(early.version, JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
   assert.equal(early.errorClass, "function");
   assert.equal(early.outcomes, 0);
+  assert.equal(bodies.length, 0);
 
   await tab.waitForFunction(() => window.outcomes.filter(Boolean).length === 3);
   const outcomes = await tab.evaluate(() => window.outcomes);
@@ -184,6 +183,7 @@ test("missing core fails calls with LOAD_FAILED", async (t) => {
   const { error } = await initAndIdentify(tab, "missing-core-user", { firstname: "Nobody" });
   assert.equal(error?.name, "EnvironmentError");
   assert.equal(error.code, "LOAD_FAILED");
+  assert.match(error.message, /fetching http:\S+\/no-such-core\.wasm failed \(.+\)\. Serve this release's herogi_bg\.wasm/);
   assert.equal(messages.errors.filter((text) => text.startsWith("herogi:")).length, 1, messages.all.join("\n"));
   assert.deepEqual(bodies, []);
 });
@@ -231,4 +231,5 @@ test("unreadable core URL fails calls", async (t) => {
   const { tab } = await openPage(t, "/split-bad-url.html");
   const { error } = await initAndIdentify(tab, "split-bad-url", { firstname: "Nobody" });
   assert.equal(error?.code, "LOAD_FAILED");
+  assert.match(error.message, /data-wasm http:\/\/\[::1 is not a URL/);
 });
