@@ -23,6 +23,7 @@ use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::mem::take;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::JsValue;
 
@@ -76,6 +77,13 @@ struct State {
     /// The request ids sent with keepalive as the page was last hidden, so that `pagehide`
     /// after `visibilitychange` does not send them twice.
     flushed: Vec<String>,
+    /// The request ids of this page's entries that are in storage.
+    saved: Vec<String>,
+    /// The request ids of entries to write to storage when the current task ends (see
+    /// [`save_queue`]).
+    unsaved: Vec<String>,
+    /// Whether [`save_queue`] is to run when the current task ends.
+    save_scheduled: bool,
 }
 
 static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
@@ -91,6 +99,9 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     stored: (f64::NEG_INFINITY, 0),
     counter: 0,
     flushed: Vec::new(),
+    saved: Vec::new(),
+    unsaved: Vec::new(),
+    save_scheduled: false,
 }));
 
 /// Returns whether `init` has succeeded.
@@ -106,7 +117,7 @@ pub fn install(sdk: Sdk) {
     let waiting = {
         let mut state = STATE.borrow_mut();
         state.sdk = Some(sdk.clone());
-        core::mem::take(&mut state.before_init)
+        take(&mut state.before_init)
     };
     for waiting in waiting {
         match waiting {
@@ -197,21 +208,90 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
             share_location: !optout,
         }
     };
-    make_room(sdk, &entry);
-    // The bound of each tab's queue does not bound the site's storage when many tabs queue, so
-    // a call over the bound of all stored calls stays in this page's memory.
-    let fits = stored_bytes(sdk) + entry.stored_bytes() <= queue::MAX_STORED_BYTES;
-    if fits && sdk.store.write(&entry.key(), Some(&entry.encode())) {
-        STATE.borrow_mut().stored.1 += entry.stored_bytes();
-    } else {
-        console::debug(&["call ", &entry.id, " is queued in memory only"]);
-    }
+    make_room(&entry);
+    mark_unsaved(&entry.id);
     {
         let mut state = STATE.borrow_mut();
         state.calls.push((entry.id.clone(), Vec::from([call])));
         state.entries.push(entry);
     }
     start_sending();
+}
+
+/// Marks an entry to be written to storage when the current task ends. A burst of calls in one
+/// task is then written once, after its merges, instead of once per call and merge. Nothing can
+/// end the page between a call and the end of its task, so no call is lost meanwhile.
+fn mark_unsaved(id: &str) {
+    {
+        let mut state = STATE.borrow_mut();
+        if !state.unsaved.iter().any(|unsaved| unsaved == id) {
+            state.unsaved.push(id.to_string());
+        }
+    }
+    schedule_save();
+}
+
+/// Runs [`save_queue`] when the current task ends, unless that is already planned.
+fn schedule_save() {
+    let scheduled = core::mem::replace(&mut STATE.borrow_mut().save_scheduled, true);
+    if !scheduled {
+        wasm_bindgen_futures::spawn_local(async {
+            STATE.borrow_mut().save_scheduled = false;
+            let sdk = STATE.borrow().sdk.clone();
+            if let Some(sdk) = sdk {
+                save_queue(&sdk);
+            }
+        });
+    }
+}
+
+/// Brings storage up to date with this page's queue: removes the stored entries that left it
+/// (delivered, failed, merged away or dropped) and writes the entries marked unsaved.
+fn save_queue(sdk: &Sdk) {
+    let (saved, unsaved) = {
+        let mut state = STATE.borrow_mut();
+        (take(&mut state.saved), take(&mut state.unsaved))
+    };
+    for id in saved {
+        if queued(&id, |_| ()).is_some() {
+            STATE.borrow_mut().saved.push(id);
+        } else {
+            sdk.store.write(&[queue::KEY_PREFIX, &id].concat(), None);
+        }
+    }
+    for id in unsaved {
+        let Some((text, bytes)) = queued(&id, |entry| (entry.encode(), entry.stored_bytes()))
+        else {
+            continue;
+        };
+        let saved = STATE.borrow().saved.contains(&id);
+        // The bound of each tab's queue does not bound the site's storage when many tabs queue,
+        // so a call over the bound of all stored calls stays in this page's memory.
+        let fits = saved || stored_bytes(sdk) + bytes <= queue::MAX_STORED_BYTES;
+        if fits
+            && sdk
+                .store
+                .write(&[queue::KEY_PREFIX, &id].concat(), Some(&text))
+        {
+            if !saved {
+                let mut state = STATE.borrow_mut();
+                state.stored.1 += bytes;
+                state.saved.push(id);
+            }
+        } else if !saved {
+            console::debug(&["call ", &id, " is queued in memory only"]);
+        }
+    }
+}
+
+/// Applies `read` to this page's queued entry `id`. Returns `None` when the queue has no such entry.
+fn queued<T>(id: &str, read: impl FnOnce(&Entry) -> T) -> Option<T> {
+    STATE
+        .borrow()
+        .entries
+        .iter()
+        .find(|entry| entry.id == id)
+        .map(read)
 }
 
 /// How long a count of the stored calls' bytes is used, in milliseconds, so that a burst of
@@ -233,13 +313,13 @@ fn stored_bytes(sdk: &Sdk) -> usize {
 
 /// Keeps the queue within its bounds before `incoming` joins it: merges consecutive calls for
 /// the same visitor, then drops the oldest, and tells the page once.
-fn make_room(sdk: &Sdk, incoming: &Entry) {
+fn make_room(incoming: &Entry) {
     let room = {
         let mut state = STATE.borrow_mut();
         let busy = state.busy.clone();
         queue::make_room(&mut state.entries, incoming, busy.as_deref())
     };
-    apply_merges(sdk, &room.merged);
+    apply_merges(&room.merged);
     let dropped_calls: Vec<Call> = {
         let mut state = STATE.borrow_mut();
         room.dropped
@@ -247,8 +327,8 @@ fn make_room(sdk: &Sdk, incoming: &Entry) {
             .flat_map(|id| take_calls(&mut state, id))
             .collect()
     };
-    for id in &room.dropped {
-        sdk.store.write(&[queue::KEY_PREFIX, id].concat(), None);
+    if !room.dropped.is_empty() {
+        schedule_save();
     }
     if !room.merged.is_empty() || !room.dropped.is_empty() {
         console::warn_once(
@@ -270,27 +350,17 @@ fn make_room(sdk: &Sdk, incoming: &Entry) {
 
 /// Records merges made in the page's queue: the merged entry settles the calls of the entries
 /// it absorbed, and storage keeps it in their place.
-fn apply_merges(sdk: &Sdk, merges: &[(String, String)]) {
-    let merged_entries: Vec<Entry> = {
-        let mut state = STATE.borrow_mut();
-        for (absorbed, into) in merges {
+fn apply_merges(merges: &[(String, String)]) {
+    for (absorbed, into) in merges {
+        {
+            let mut state = STATE.borrow_mut();
             let moved = take_calls(&mut state, absorbed);
             match state.calls.iter_mut().find(|(id, _)| id == into) {
                 Some((_, calls)) => calls.extend(moved),
                 None => state.calls.push((into.clone(), moved)),
             }
         }
-        merges
-            .iter()
-            .filter_map(|(_, into)| state.entries.iter().find(|e| &e.id == into).cloned())
-            .collect()
-    };
-    for (absorbed, _) in merges {
-        sdk.store
-            .write(&[queue::KEY_PREFIX, absorbed].concat(), None);
-    }
-    for entry in merged_entries {
-        sdk.store.write(&entry.key(), Some(&entry.encode()));
+        mark_unsaved(into);
     }
 }
 
@@ -410,6 +480,8 @@ const FRESH_MS: f64 = 2_000.0;
 /// Takes over the stored entries of tabs that are no longer alive. Returns whether storage
 /// contains entries of other tabs that are alive.
 async fn adopt_orphans(sdk: &Sdk) -> bool {
+    // Entries this page merged away or dropped leave storage first, so none looks foreign.
+    save_queue(sdk);
     let keys = sdk.store.keys(queue::KEY_PREFIX);
     let own: Vec<String> = STATE.borrow().entries.iter().map(Entry::key).collect();
     let foreign: Vec<Entry> = keys
@@ -439,15 +511,20 @@ async fn adopt_orphans(sdk: &Sdk) -> bool {
         }
         console::debug(&["sending call ", &entry.id, " left by a page that went away"]);
         entry.tab = sdk.tab.clone();
-        make_room(sdk, &entry);
-        sdk.store.write(&entry.key(), Some(&entry.encode()));
-        let mut state = STATE.borrow_mut();
-        let at = state
-            .entries
-            .iter()
-            .position(|e| e.order > entry.order)
-            .unwrap_or(state.entries.len());
-        state.entries.insert(at, entry);
+        make_room(&entry);
+        {
+            let mut state = STATE.borrow_mut();
+            let at = state
+                .entries
+                .iter()
+                .position(|e| e.order > entry.order)
+                .unwrap_or(state.entries.len());
+            state.saved.push(entry.id.clone());
+            state.entries.insert(at, entry.clone());
+        }
+        mark_unsaved(&entry.id);
+        // Rewritten at once with this tab's id, so that no other tab takes it over as well.
+        save_queue(sdk);
     }
     others
 }
@@ -597,7 +674,6 @@ async fn post(
 
 /// Removes a delivered or finally failed entry and tells the page.
 fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
-    sdk.store.write(&[queue::KEY_PREFIX, id].concat(), None);
     let calls = {
         let mut state = STATE.borrow_mut();
         state.entries.retain(|entry| entry.id != id);
@@ -605,6 +681,7 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
         state.yields = 0;
         take_calls(&mut state, id)
     };
+    save_queue(sdk);
     match &outcome {
         Ok(hgid) => console::debug(&["call ", id, " delivered: hgid ", hgid]),
         Err(error) => console::debug(&["call ", id, " failed: ", &error.message]),
@@ -624,6 +701,7 @@ pub fn flush_on_exit() {
     let Some(sdk) = STATE.borrow().sdk.clone() else {
         return;
     };
+    save_queue(&sdk);
     let in_flight = STATE.borrow().in_flight;
     let stored = |entry: &Entry| sdk.store.read(&entry.key()).is_some();
     // A stored head waits while another tab has an older call, so that call goes first, and
@@ -651,7 +729,8 @@ pub fn flush_on_exit() {
             _ => Vec::new(),
         }
     };
-    apply_merges(&sdk, &merges);
+    apply_merges(&merges);
+    save_queue(&sdk);
 
     let entries = STATE.borrow().entries.clone();
     let mut budget = super::http::MAX_KEEPALIVE_BODY;

@@ -218,6 +218,59 @@ test("offline calls survive a reload", async () => {
   }
 });
 
+test("burst writes each entry once", async () => {
+  const context = await browser.newContext();
+  try {
+    // Counts the SDK's writes and removals of queue entries.
+    await context.addInitScript((prefix) => {
+      window.queueWrites = { set: 0, remove: 0 };
+      const { setItem, removeItem } = Storage.prototype;
+      Storage.prototype.setItem = function (key, value) {
+        if (String(key).startsWith(prefix)) window.queueWrites.set += 1;
+        return setItem.call(this, key, value);
+      };
+      Storage.prototype.removeItem = function (key) {
+        if (String(key).startsWith(prefix)) window.queueWrites.remove += 1;
+        return removeItem.call(this, key);
+      };
+    }, QUEUE_PREFIX);
+    const posts = watchIdentify(context);
+    const page = await openBlank(context);
+    await initSdk(page);
+    await page.evaluate(() => herogi.ready());
+    await context.setOffline(true);
+
+    const externalId = uniqueId("burst");
+    await page.evaluate((id) => {
+      for (let score = 1; score <= 150; score += 1) {
+        herogi.identify(id, { firstname: "Burst" }, { score }).catch(() => {});
+      }
+    }, externalId);
+    // The task of the burst has ended: storage contains the queue after its merges, one key per
+    // entry, each written once.
+    const stored = await page.evaluate((prefix) => {
+      const entries = Object.keys(localStorage).filter((key) => key.startsWith(prefix));
+      return { count: entries.length, writes: window.queueWrites };
+    }, QUEUE_PREFIX);
+    assert.equal(stored.count, 100);
+    assert.ok(stored.writes.set <= 102, `the burst wrote queue entries ${stored.writes.set} times`);
+    assert.ok(stored.writes.remove <= 2, `the burst removed queue entries ${stored.writes.remove} times`);
+
+    await context.setOffline(false);
+    await waitForQueueKeys(page, 0);
+    const hgid = hgidOfExternalId(externalId);
+    const profile = await getProfile(server.url, hgid);
+    assert.equal(profile.customAttributes.score, 150);
+    const sentScores = posts
+      .filter((post) => post.body.externalUserId === externalId)
+      .map((post) => JSON.parse(post.body.customAttributes).score);
+    assert.ok(sentScores.length > 0);
+    assert.deepEqual(sentScores, [...sentScores].sort((a, b) => a - b), "scores sent out of call order");
+  } finally {
+    await context.close();
+  }
+});
+
 test("two 500s then success", async () => {
   await setFaults({ status: 500, count: 2 });
   const context = await browser.newContext();
