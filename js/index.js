@@ -23,7 +23,11 @@ let loaded = false;
 let loadError = null;
 let configured = false;
 const readyWaiters = [];
-/** Calls made while the core loads, in call order: `[name, args, base, resolve, reject]`. */
+/**
+ * Calls made while the core loads, in call order: `[name, args, base, resolve, reject]`.
+ * NOTE: nothing stores them, so those still waiting when the page goes away are lost. The core
+ * takes a few milliseconds to start.
+ */
 const waiting = [];
 
 /**

@@ -128,6 +128,27 @@ test("first visit creates one profile", async () => {
   }
 });
 
+test("time zone without Temporal", async () => {
+  const context = await browser.newContext({ timezoneId: "Asia/Tokyo" });
+  try {
+    // Browsers without Temporal give the time zone through Intl only.
+    await context.addInitScript(() => {
+      delete globalThis.Temporal;
+    });
+    const page = await openBlank(context);
+    const posts = watchIdentify(page);
+    await initSdk(page);
+    const hasTemporal = await page.evaluate(() => typeof Temporal !== "undefined");
+    assert.equal(hasTemporal, false);
+
+    await page.evaluate(() => herogi.identify({ firstname: "Aiko" }));
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0].body.timezone, "Asia/Tokyo");
+  } finally {
+    await context.close();
+  }
+});
+
 test("reload keeps the hgid", async () => {
   const context = await browser.newContext();
   try {
