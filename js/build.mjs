@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deflateSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import zopfli from "@gfx/zopfli";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -98,8 +99,11 @@ function shortenWasmNames(gluePath) {
 }
 
 // The scripts inline the core deflated in zlib's format, as base64 text (esbuild's base64 loader),
-// so each is one file; js/core.js inflates it with the browser's DecompressionStream.
-writeFileSync(`${optimized}.deflate`, deflateSync(readFileSync(optimized), { level: 9 }));
+// so each is one file, and js/core.js inflates it with the browser's DecompressionStream.
+// Zopfli writes that format about 6% smaller than zlib's level 9 (46,937 against 49,953 bytes
+// for this core), for 3 s of build time at 15 iterations.
+const deflatedCore = await zopfli.zlibAsync(readFileSync(optimized), { numiterations: 15 });
+writeFileSync(`${optimized}.deflate`, deflatedCore);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 // wasm-bindgen copies js/errors.js into pkg/snippets/ for the core's import of `makeError`;
