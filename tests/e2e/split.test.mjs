@@ -35,6 +35,9 @@ before(async () => {
   writeFileSync(join(pagesDir, "split-wrong-type.html"), pageSource(` data-wasm="/${WRONG_TYPE_CORE}"`));
   writeFileSync(join(pagesDir, "split-missing.html"), pageSource(' data-wasm="/no-such-core.wasm"'));
   writeFileSync(join(pagesDir, "split-bad-url.html"), pageSource(' data-wasm="http://[::1"'));
+  const coreIntegrity = readFileSync(join(root, "dist/herogi_bg.wasm.sri"), "utf8").trim();
+  const preload = `<link rel="preload" href="/herogi_bg.wasm" as="fetch" crossorigin="anonymous" integrity="${coreIntegrity}">`;
+  writeFileSync(join(pagesDir, "split-preload.html"), pageSource().replace("</head>", `${preload}</head>`));
   copyFileSync(join(root, "dist/herogi_bg.wasm"), join(pagesDir, WRONG_TYPE_CORE));
   server = await startServer(["--static", pagesDir]);
   browser = await launchBrowser();
@@ -110,6 +113,20 @@ test("split build identifies", async (t) => {
   assert.equal(core.type, "application/wasm");
   assert.deepEqual(messages.errors, []);
   assert.deepEqual(messages.warnings, []);
+});
+
+test("preloaded core is fetched once", async (t) => {
+  let coreRequests = 0;
+  const { tab, messages } = await openPage(t, "/split-preload.html", (route) => {
+    coreRequests += 1;
+    return route.continue();
+  });
+  const { result, error } = await initAndIdentify(tab, "preload-user", { firstname: "Early" });
+  assert.equal(error, undefined, `identify rejected: ${JSON.stringify(error)}`);
+  assert.equal((await getProfile(server.url, result.hgid)).firstname, "Early");
+  // The script's fetch of the core used the preloaded response instead of a second request.
+  assert.equal(coreRequests, 1);
+  assert.deepEqual(messages.errors, []);
 });
 
 test("calls before the core arrives run in order", async (t) => {
