@@ -65,43 +65,55 @@ function markHandled(promise) {
 function load() {
   if (loading) return;
   loading = true;
-  let core;
-  try {
-    core = loadCore();
-  } catch (cause) {
-    core = Promise.reject(cause);
-  }
-  core
+  // A throw of loadCore, or a value that is not a Promise from a page's wrapper of a browser
+  // function, becomes a rejection or a module that fails to start, so the calls still settle.
+  new Promise((resolve) => resolve(loadCore()))
     .then((module) => {
       initSync({ module });
       loaded = true;
     })
     .then(undefined, (cause) => {
-      // A policy without 'wasm-unsafe-eval' makes compiling throw a CompileError. The message of
-      // any other cause (no DecompressionStream, a core that could not be fetched) explains it.
-      const blocked = cause instanceof WebAssembly.CompileError;
-      loadError = makeError(
-        "LOAD_FAILED",
-        blocked
-          ? "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
-              "script-src needs 'wasm-unsafe-eval'"
-          : "herogi could not load its WebAssembly core: " + (cause && cause.message),
-        undefined,
-        undefined,
-        cause,
-      );
+      loadError = loadFailure(cause);
       try {
         console.error("herogi: " + loadError.message, cause);
       } catch (ignored) {
         // A page whose console throws still gets the error through every call's Promise.
       }
-      readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
     })
-    .then(() => {
-      for (const [name, args, base, resolve, reject] of waiting.splice(0)) {
-        run(name, args, base).then(resolve, reject);
-      }
-    });
+    .then(runWaiting, runWaiting);
+}
+
+/** Returns the LOAD_FAILED error for the reason the core did not start. */
+function loadFailure(cause) {
+  const reason = String((cause && cause.message) || cause);
+  let message = "herogi could not load its WebAssembly core: " + reason;
+  let blocked = false;
+  try {
+    blocked = cause instanceof WebAssembly.CompileError && /unsafe-eval|CSP|Content.Security/i.test(reason);
+  } catch (ignored) {
+    // The check cannot run without WebAssembly (named below) or with a CompileError a page replaced.
+  }
+  if (typeof WebAssembly !== "object") {
+    message =
+      "herogi could not load its WebAssembly core: this browser has no WebAssembly " +
+      "(it may be turned off in the browser's settings)";
+  } else if (blocked) {
+    message =
+      "herogi could not compile its WebAssembly core; under a Content-Security-Policy, " +
+      "script-src needs 'wasm-unsafe-eval'";
+  }
+  return makeError("LOAD_FAILED", message, undefined, undefined, cause);
+}
+
+/** Runs the calls that waited for the core, or fails them with the reason it did not start. */
+function runWaiting() {
+  if (!loaded) {
+    loadError = loadError || new EnvironmentError("LOAD_FAILED", "herogi could not load its WebAssembly core");
+    readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
+  }
+  for (const [name, args, base, resolve, reject] of waiting.splice(0)) {
+    run(name, args, base).then(resolve, reject);
+  }
 }
 
 /** Rejects a call, telling its callback too, without an unhandled rejection when it has one. */
@@ -142,6 +154,14 @@ function run(name, args, base) {
       thrown instanceof HerogiError
         ? thrown
         : makeError("INTERNAL_ERROR", String(thrown), undefined, undefined, thrown);
+    // init returns nothing to the page, so its failure is reported on the console.
+    if (name === "init") {
+      try {
+        console.error("herogi: init failed: " + error.message, thrown);
+      } catch (ignored) {
+        // The console throws; ready() stays pending, as after any failed init.
+      }
+    }
     return fail(args, error);
   }
 }

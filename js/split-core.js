@@ -27,7 +27,8 @@ export async function loadCore() {
   } catch (cause) {
     throw new Error(
       `fetching ${wasmUrl} failed (${cause.message}). Serve this release's herogi_bg.wasm beside ` +
-        "the script, or name its URL in the script tag's data-wasm attribute",
+        "the script, or name its URL in the script tag's data-wasm attribute. Under a " +
+        "Content-Security-Policy, connect-src must allow its origin too",
     );
   }
   const type = (response.headers.get("Content-Type") || "").trim().toLowerCase();

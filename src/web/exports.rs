@@ -230,6 +230,16 @@ extern "C" {
     /// `Temporal.Now.timeZoneId()`, which throws where the browser has no Temporal.
     #[wasm_bindgen(catch, js_namespace = ["Temporal", "Now"], js_name = timeZoneId)]
     fn temporal_time_zone() -> Result<String, JsValue>;
+
+    /// `Intl.DateTimeFormat`, whose constructor a page may have broken.
+    #[wasm_bindgen(js_namespace = Intl)]
+    type DateTimeFormat;
+
+    #[wasm_bindgen(catch, constructor, js_namespace = Intl)]
+    fn new() -> Result<DateTimeFormat, JsValue>;
+
+    #[wasm_bindgen(catch, method, js_name = resolvedOptions)]
+    fn resolved_options(this: &DateTimeFormat) -> Result<JsValue, JsValue>;
 }
 
 /// Returns the browser's time zone, from Temporal where the browser has it and from `Intl`
@@ -237,8 +247,7 @@ extern "C" {
 /// 2-core machine, and Temporal under 1 ms.
 fn time_zone() -> Option<String> {
     temporal_time_zone().ok().or_else(|| {
-        let options =
-            js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
+        let options = DateTimeFormat::new().ok()?.resolved_options().ok()?;
         convert::get(&options, "timeZone").as_string()
     })
 }

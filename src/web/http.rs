@@ -97,7 +97,18 @@ impl Post<'_> {
         let answer = JsFuture::from(Promise::race(&Array::of2(&started, &deadline)))
             .await
             .map_err(|cause| fail(network(cause)))?;
-        let response: Response = answer.dyn_into().map_err(|_| timed_out())?;
+        // The deadline resolves with undefined. A response is not checked with instanceof,
+        // because a page may replace `window.Response` after the SDK has started.
+        if answer.is_undefined() {
+            return Err(timed_out());
+        }
+        if convert::get(&answer, "status").as_f64().is_none() {
+            return Err(fail(Error::new(
+                ErrorCode::Network,
+                "fetch returned something other than a Response".to_string(),
+            )));
+        }
+        let response: Response = answer.unchecked_into();
         let text = match response.text() {
             Ok(promise) => {
                 match JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))).await {

@@ -154,6 +154,13 @@ pub fn reset() {
 /// visitor, and their responses change only that kept identity.
 fn reset_identity(sdk: &Sdk) {
     sdk.store.forget_visitor(&new_request_id());
+    prune_identities(sdk);
+    console::debug(&["reset: the next call starts a new visitor"]);
+}
+
+/// Drops the identities kept for earlier visitors that no queued call belongs to, in this page
+/// or in storage, so that a visitor who logged out leaves no id behind once their calls are sent.
+fn prune_identities(sdk: &Sdk) {
     let mut needed: Vec<String> = STATE
         .borrow()
         .entries
@@ -166,7 +173,6 @@ fn reset_identity(sdk: &Sdk) {
         }
     }
     sdk.store.prune_identities(&needed);
-    console::debug(&["reset: the next call starts a new visitor"]);
 }
 
 /// Returns the stored hgid, if the SDK is installed and has one.
@@ -253,10 +259,10 @@ fn save_queue(sdk: &Sdk) {
         (take(&mut state.saved), take(&mut state.unsaved))
     };
     for id in saved {
-        if queued(&id, |_| ()).is_some() {
+        // An entry whose removal failed stays listed, so the next save removes it.
+        let queued = queued(&id, |_| ()).is_some();
+        if queued || !sdk.store.write(&[queue::KEY_PREFIX, &id].concat(), None) {
             STATE.borrow_mut().saved.push(id);
-        } else {
-            sdk.store.write(&[queue::KEY_PREFIX, &id].concat(), None);
         }
     }
     for id in unsaved {
@@ -419,10 +425,12 @@ async fn send_loop() {
         if state.entries.is_empty() {
             state.sending = false;
             drop(state);
+            prune_identities(&sdk);
             // Calls of a tab that seems alive are looked at again later: a tab that closed
             // without Web Locks looks alive until its heartbeat expires, and a new tab's calls
             // are fresh. The loop stops meanwhile, so this tab's new calls start it at once.
-            if others {
+            // Entries that storage failed to remove are removed again then.
+            if others || !STATE.borrow().saved.is_empty() {
                 wasm_bindgen_futures::spawn_local(async {
                     timer::delay(FRESH_MS).await;
                     start_sending();

@@ -271,6 +271,45 @@ test("burst writes each entry once", async () => {
   }
 });
 
+test("failed removals are retried", async () => {
+  const context = await browser.newContext();
+  try {
+    // removeItem throws for queue entries during the first 1.5 s of the page.
+    await context.addInitScript((prefix) => {
+      const { removeItem } = Storage.prototype;
+      const failUntil = Date.now() + 1500;
+      Storage.prototype.removeItem = function (key) {
+        if (String(key).startsWith(prefix) && Date.now() < failUntil) {
+          throw new DOMException("removal failed", "UnknownError");
+        }
+        return removeItem.call(this, key);
+      };
+    }, QUEUE_PREFIX);
+    const page = await openBlank(context);
+    await initSdk(page);
+    const externalId = uniqueId("removal");
+    await page.evaluate(async (id) => {
+      const calls = [];
+      for (let score = 1; score <= 5; score += 1) calls.push(herogi.identify(id, {}, { score }));
+      await Promise.all(calls);
+    }, externalId);
+    // Delivered while removals fail, the entries leave storage once removing works again.
+    await waitForQueueKeys(page, 0);
+    const stats = await getStats();
+    assert.equal(stats.applied, 5);
+    assert.equal(stats.repeated, 0);
+
+    // A later page finds nothing left to send again.
+    await page.reload();
+    await initSdk(page);
+    await page.evaluate(() => herogi.ready());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await getStats()).received, 5);
+  } finally {
+    await context.close();
+  }
+});
+
 test("two 500s then success", async () => {
   await setFaults({ status: 500, count: 2 });
   const context = await browser.newContext();

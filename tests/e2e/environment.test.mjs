@@ -1,5 +1,6 @@
 // Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
-// DecompressionStream, and a Promise.prototype without `catch`. No call may throw into the page,
+// DecompressionStream or WebAssembly, a compileStreaming that returns no Promise, a broken Intl,
+// a replaced Response, and a Promise.prototype without `catch`. No call may throw into the page,
 // and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -117,23 +118,78 @@ test("throwing console on load failure", async (t) => {
   assert.deepEqual(outcome, { code: "LOAD_FAILED" });
 });
 
-test("no DecompressionStream fails calls clearly", async (t) => {
-  const { page, messages } = await openPage(t);
+// A browser without DecompressionStream, or with WebAssembly turned off.
+for (const global of ["DecompressionStream", "WebAssembly"]) {
+  test(`no ${global} fails calls clearly`, async (t) => {
+    const { page, messages } = await openPage(t);
+    const outcome = await page.evaluate(
+      async ([appId, appSecret, removed]) => {
+        delete window[removed];
+        attempt("init", () => herogi.init(appId, appSecret, false, { apiUrl: location.origin }));
+        const identify = attempt("identify", () => herogi.identify("no-global", { city: "Oslo" }));
+        const ready = attempt("ready", () => herogi.ready());
+        return { thrown, identify: await outcomeOf(identify), ready: await outcomeOf(ready) };
+      },
+      [APP_ID, APP_SECRET, global],
+    );
+
+    assert.deepEqual(outcome.thrown, []);
+    for (const name of ["identify", "ready"]) {
+      assert.equal(outcome[name].code, "LOAD_FAILED", name);
+      assert.match(outcome[name].failed, new RegExp(`this browser has no ${global}`), name);
+    }
+    const loadErrors = messages.errors.filter((text) => text.includes(`has no ${global}`));
+    assert.equal(loadErrors.length, 1, messages.all.join("\n"));
+    assert.deepEqual(messages.errors.filter((text) => text.startsWith("pageerror")), []);
+  });
+}
+
+test("compileStreaming without a Promise", async (t) => {
+  const { page } = await openPage(t);
   const outcome = await page.evaluate(async ([appId, appSecret]) => {
-    delete window.DecompressionStream;
+    // A page's wrapper that returns no Promise.
+    WebAssembly.compileStreaming = () => undefined;
     attempt("init", () => herogi.init(appId, appSecret, false, { apiUrl: location.origin }));
-    const identify = attempt("identify", () => herogi.identify("no-decompression", { city: "Oslo" }));
-    const ready = attempt("ready", () => herogi.ready());
-    return { thrown, identify: await outcomeOf(identify), ready: await outcomeOf(ready) };
+    const identify = attempt("identify", () => herogi.identify("bad-wrapper", { city: "Oslo" }));
+    return { thrown, identify: await outcomeOf(identify) };
   }, [APP_ID, APP_SECRET]);
 
   assert.deepEqual(outcome.thrown, []);
-  for (const name of ["identify", "ready"]) {
-    assert.equal(outcome[name].code, "LOAD_FAILED", name);
-    assert.match(outcome[name].failed, /this browser has no DecompressionStream/, name);
-  }
-  const loadErrors = messages.errors.filter((text) => text.includes("DecompressionStream"));
-  assert.equal(loadErrors.length, 1, messages.all.join("\n"));
+  assert.equal(outcome.identify.code, "LOAD_FAILED");
+});
+
+test("no Temporal and broken Intl", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    delete globalThis.Temporal;
+    Intl.DateTimeFormat = function () {
+      throw new Error("Intl is broken");
+    };
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    const ready = await outcomeOf(herogi.ready());
+    return { ready, identify: await outcomeOf(herogi.identify("no-time-zone", { city: "Lima" })) };
+  }, [APP_ID, APP_SECRET]);
+
+  assert.equal(outcome.ready.failed, undefined);
+  assert.equal(outcome.identify.failed, undefined);
+  const profile = await getProfile(server.url, outcome.identify.value.hgid);
+  assert.equal(profile.city, "Lima");
+  assert.equal(profile.timezone, undefined);
+  assert.deepEqual(messages.errors, []);
+});
+
+test("replaced Response delivers once", async (t) => {
+  const { page } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    await herogi.ready();
+    // A polyfill installed after the SDK started.
+    window.Response = class extends Response {};
+    return outcomeOf(herogi.identify("replaced-response", { city: "Quito" }));
+  }, [APP_ID, APP_SECRET]);
+
+  assert.equal(outcome.failed, undefined);
+  assert.equal((await getProfile(server.url, outcome.value.hgid)).city, "Quito");
 });
 
 /** Removes Promise.prototype.catch, as a page with a broken polyfill may. */

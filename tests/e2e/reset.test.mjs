@@ -259,3 +259,32 @@ test("reset behind a new visitor's call", async (t) => {
   assert.equal(profile.city, "Bodo");
   assert.equal(await page.evaluate(() => herogi.getHgid()), null);
 });
+
+test("delivered calls leave no old identity", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await openBlank(context, server.url);
+  await initSdk(page);
+  // The second call of the old visitor is still queued at the reset, so the old identity is
+  // kept for it, and then dropped once it is delivered.
+  const results = await page.evaluate(() => {
+    const calls = [
+      herogi.identify("logout-user", { firstname: "Alice" }),
+      herogi.identify("logout-user", { city: "Oslo" }),
+    ];
+    herogi.reset();
+    calls.push(herogi.identify({ firstname: "Next" }));
+    return Promise.all(calls);
+  });
+  assert.equal(results.length, 3);
+  assert.notEqual(results[2].hgid, results[0].hgid);
+  await page.waitForFunction(() => !Object.keys(localStorage).some((key) => key.startsWith("herogi:q:")));
+  await page.waitForFunction(
+    () => !Object.keys(localStorage).some((key) => key.startsWith("herogi:visitor:")),
+    null,
+    { timeout: 5000 },
+  );
+  const stored = await page.evaluate(() => Object.values(localStorage).join("\n"));
+  assert.ok(!stored.includes("logout-user"), "the old visitor's externalId is still stored");
+  assert.ok(!stored.includes(results[0].hgid), "the old visitor's hgid is still stored");
+});
