@@ -169,14 +169,13 @@ for (const file of ["herogi.min.js", "herogi.mjs", "herogi.split.min.js", "herog
   console.log(`dist/${file}: ${kib(bytes.length)} KiB, ${kib(gzipSync(bytes, { level: 9 }).length)} KiB gzip`);
 }
 
-// Subresource Integrity of the script-tag builds and of the split build's core, written beside
-// each. The one of herogi.min.js is also written into the one line of README.md whose script tag
-// carries an sha384 integrity attribute, so the documented value is always that of the last
-// build. The build fails when README.md has no such line or several.
+// Subresource Integrity of the script-tag builds, written beside each. The one of herogi.min.js
+// is also written into the one line of README.md whose script tag carries an sha384 integrity
+// attribute, so the documented value is always that of the last build. The build fails when
+// README.md has no such line or several.
 const integrity = integrityOf(join(dist, "herogi.min.js"));
 writeFileSync(join(dist, "herogi.min.js.sri"), integrity + "\n");
 writeFileSync(join(dist, "herogi.split.min.js.sri"), integrityOf(join(dist, "herogi.split.min.js")) + "\n");
-writeFileSync(join(dist, "herogi_bg.wasm.sri"), integrityOf(wasmFile) + "\n");
 const readmePath = join(root, "README.md");
 const readme = readFileSync(readmePath, "utf8");
 const integrityLine = /^(<script src="[^"]*\/herogi\.min\.js" integrity=")sha384-[A-Za-z0-9+/]*={0,2}(" crossorigin="anonymous"><\/script>)$/gm;
