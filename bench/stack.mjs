@@ -3,11 +3,11 @@
 //
 // rustc places the stack first in linear memory, below the static data: it starts at the
 // configured size and grows down towards address 0. Between calls no wasm frame is active, so
-// the script fills the whole region with a marker byte, makes the calls that nest deepest (values
-// nested to the 32 levels the SDK accepts and one level more, the 65,536 values a call may carry,
-// every init form, reset), waits until each one is delivered, and then finds the lowest byte that
-// no longer contains the marker. A stack too small for these calls makes them fail: wasm traps when
-// the stack pointer goes below 0.
+// the script first fills the whole region with a marker byte. Then it makes the calls that nest
+// deepest and waits until each one settles. They carry values nested to the 32 levels the SDK
+// accepts and one level more, and the 65,536 values a call may carry. An identify in its object
+// form and a reset follow. The lowest byte that no longer contains the marker gives the stack used. A stack too
+// small for these calls makes them fail, because wasm traps when the stack pointer goes below 0.
 //
 // Usage: npm run build, then node bench/stack.mjs. It prints the bytes used and the bytes
 // configured, and exits with 1 when a call failed.
