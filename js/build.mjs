@@ -74,9 +74,25 @@ function shortenWasmNames(gluePath) {
     throw new Error(`${gluePath}: ${message}, so the build cannot shorten the core's wasm names`);
   };
 
-  // Each import is one key of the glue's imports object, which is itself the value of a key that
-  // names the import module.
-  for (const [, name, renamed] of imports) {
+  // An import of a JavaScript function that takes and returns nothing to convert comes straight
+  // from its snippet module: the glue passes that module's namespace as `importN`, under a key
+  // that names the module. Such imports move into the main imports object, `import0`, since the
+  // core will import everything from one module.
+  const main = "./herogi_bg.js";
+  const direct = imports.filter(([module]) => module !== main);
+  const mainObject = /(const import0 = \{\s*__proto__: null,)/;
+  if (direct.length && !mainObject.test(glue)) fail("it has no import0 object");
+  for (const [module, name, renamed] of direct) {
+    const entry = new RegExp(`\\s*${JSON.stringify(module).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: (import\\d+),`);
+    const namespace = glue.match(entry)?.[1];
+    if (!namespace) fail(`the module ${module} is not a key of the imports`);
+    glue = glue.replace(mainObject, `$1\n        ${renamed}: ${namespace}.${name},`);
+  }
+  glue = glue.replace(/\n\s*"\.\/snippets\/[^"]*": import\d+,/g, "");
+
+  // Each other import is one key of the glue's imports object, which is itself the value of a
+  // key that names the import module.
+  for (const [, name, renamed] of imports.filter(([module]) => module === main)) {
     const key = new RegExp(`\\b${name.replace(/[$]/g, "\\$&")}(?=:)`, "g");
     const count = glue.match(key)?.length ?? 0;
     if (count !== 1) fail(`the import ${name} is a key ${count} times, expected once`);
@@ -106,13 +122,14 @@ const deflatedCore = await zopfli.zlibAsync(readFileSync(optimized), { numiterat
 writeFileSync(`${optimized}.deflate`, deflatedCore);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
-// wasm-bindgen copies js/errors.js into pkg/snippets/ for the core's import of `makeError`;
-// resolving that copy to js/errors.js keeps one set of error classes, so `instanceof` works.
+// wasm-bindgen copies js/errors.js and js/io.js into pkg/snippets/ for the core's imports;
+// resolving those copies to the files in js/ keeps one instance of each module, so there is one
+// set of error classes for `instanceof`, and js/io.js sees the core that js/index.js connects.
 const oneErrorModule = {
   name: "one-error-module",
   setup(build) {
-    build.onResolve({ filter: /snippets\/.*\/js\/errors\.js$/ }, () => ({
-      path: join(root, "js/errors.js"),
+    build.onResolve({ filter: /snippets\/.*\/js\/(errors|io)\.js$/ }, (args) => ({
+      path: join(root, "js", args.path.replace(/.*\//, "")),
     }));
   },
 };

@@ -2,8 +2,24 @@
 // arguments to it as they came: argument shifting and every rule live in Rust. No function
 // here throws into the page.
 import { loadCore } from "./core.js";
-import { coreGetHgid, coreIdentify, coreInit, coreReset, initSync } from "../pkg/herogi.js";
+import {
+  coreAdopt,
+  coreAnswer,
+  coreFlush,
+  coreGetHgid,
+  coreHead,
+  coreIdentify,
+  coreIdle,
+  coreInit,
+  coreLocated,
+  coreRequest,
+  coreReset,
+  coreSave,
+  coreVisible,
+  initSync,
+} from "../pkg/herogi.js";
 import { EnvironmentError, HerogiError, makeError } from "./errors.js";
+import { connect, settle } from "./io.js";
 
 export {
   ConfigError,
@@ -70,6 +86,7 @@ function load() {
   new Promise((resolve) => resolve(loadCore()))
     .then((module) => {
       initSync({ module });
+      connect({ coreAdopt, coreAnswer, coreFlush, coreHead, coreIdle, coreLocated, coreRequest, coreSave, coreVisible });
       loaded = true;
     })
     .then(undefined, (cause) => {
@@ -148,7 +165,7 @@ function run(name, args, base) {
       coreReset();
       return Promise.resolve();
     }
-    return coreIdentify(args);
+    return identifyNow(args);
   } catch (thrown) {
     const error =
       thrown instanceof HerogiError
@@ -164,6 +181,23 @@ function run(name, args, base) {
     }
     return fail(args, error);
   }
+}
+
+/**
+ * Hands an identify call to the core with `[resolve, reject, callback]` to settle it. Arguments
+ * that cannot be read as a call fail from a later microtask, so a callback never runs inside the
+ * page's own call.
+ */
+function identifyNow(args) {
+  let call;
+  const promise = new Promise((resolve, reject) => {
+    call = [resolve, reject, args.find((arg) => typeof arg === "function")];
+  });
+  // With a callback the page hears of a failure there, so the rejection is handled.
+  if (call[2]) markHandled(promise);
+  const error = coreIdentify(args, call);
+  if (error) Promise.resolve().then(() => settle(call, [], false, error));
+  return promise;
 }
 
 function call(name, args) {

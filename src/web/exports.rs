@@ -1,22 +1,16 @@
 //! The functions the JavaScript shim calls, each with the page's arguments as they came.
 
-use super::global::Global;
 use super::sdk::{self, Call, Sdk};
 use super::storage::Store;
 use super::{console, convert, location};
 use crate::args;
 use crate::config;
-use crate::error::Error;
 use crate::fields::{self, Field};
 use crate::payload::{Identify, Section};
-use crate::value::Value;
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{OnceCell, RefCell};
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// Configures the SDK from `init`'s arguments, in either form, with `base` the document's base
 /// URL when the page called `init`. A second call warns and keeps the first configuration;
@@ -47,11 +41,10 @@ pub fn init(args: Array, base: String) -> bool {
     ]);
 
     let store = Store::open();
-    let location = Rc::new(RefCell::new(location::Location::Unavailable));
     if config.ask_location && store.location_optout() {
-        *location.borrow_mut() = location::Location::Deferred;
+        *location::CURRENT.borrow_mut() = location::Location::Deferred;
     } else if config.ask_location {
-        location::ask(&location);
+        location::ask();
     }
     let authorization = config.authorization();
     let tab = crate::queue::uuid_v4(random_bytes());
@@ -59,11 +52,9 @@ pub fn init(args: Array, base: String) -> bool {
         config,
         authorization,
         store,
-        location,
         detected: detect(),
         tab,
     });
-    listen_to_page();
     true
 }
 
@@ -80,43 +71,6 @@ pub fn get_hgid() -> Option<String> {
     sdk::hgid()
 }
 
-/// Sends at once when the browser is back online, and sends what is queued as the page goes
-/// away or is hidden (a hidden page may never come back).
-fn listen_to_page() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let on_online = Closure::<dyn FnMut()>::new(|| {
-        console::debug(&["back online; sending the queue"]);
-        super::timer::wake();
-        sdk::start_sending();
-    });
-    let on_exit = Closure::<dyn FnMut()>::new(|| {
-        let hidden = web_sys::window()
-            .and_then(|window| window.document())
-            .is_some_and(|document| {
-                document.visibility_state() == web_sys::VisibilityState::Hidden
-            });
-        if hidden {
-            sdk::flush_on_exit();
-        } else {
-            sdk::page_visible();
-        }
-    });
-    let on_pagehide = Closure::<dyn FnMut()>::new(sdk::page_hide);
-    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
-    let _ =
-        window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
-    if let Some(document) = window.document() {
-        let _ = document
-            .add_event_listener_with_callback("visibilitychange", on_exit.as_ref().unchecked_ref());
-    }
-    // The listeners live as long as the page.
-    on_online.forget();
-    on_pagehide.forget();
-    on_exit.forget();
-}
-
 /// Returns 16 random bytes from `crypto.getRandomValues`, or `Math.random` without it.
 pub fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
@@ -131,47 +85,28 @@ pub fn random_bytes() -> [u8; 16] {
     bytes
 }
 
-/// Validates an `identify` call and queues it; returns the Promise of its outcome.
+/// Validates an `identify` call and queues it, with `call` the `[resolve, reject, callback]`
+/// that settles it. Returns the error when the arguments cannot be read as a call (the shim
+/// settles it from a later microtask, so a callback never runs inside the page's own call),
+/// and `undefined` otherwise.
 #[wasm_bindgen(js_name = coreIdentify)]
-pub fn identify(args: Array) -> Promise {
+pub fn identify(args: Array, call: JsValue) -> JsValue {
     let values = convert::arguments(&args);
-    let callback = values
-        .iter()
-        .position(|value| matches!(value, Value::Function))
-        .and_then(|index| args.get(index as u32).dyn_into::<Function>().ok());
-
-    let mut resolve = None;
-    let mut reject = None;
-    let promise = Promise::new(&mut |ok, fail| {
-        resolve = Some(ok);
-        reject = Some(fail);
-    });
-    if callback.is_some() {
-        // With a callback the page hears of a failure there, so the rejection is handled. This
-        // uses `then`, because a page may have removed `Promise.prototype.catch`.
-        let _ = promise.then2(ignore_rejection(), ignore_rejection());
-    }
-    let (Some(resolve), Some(reject)) = (resolve, reject) else {
-        return promise;
-    };
-
-    let mut call = Call {
-        dropped: Array::new(),
-        callback,
-        resolve,
-        reject,
-        created: js_sys::Date::now(),
-    };
     match args::shift(&values) {
         Ok(shifted) => {
             let mut request = Identify::build(&values, &shifted);
-            call.dropped = report_dropped(&request, &args, &shifted);
+            let dropped = report_dropped(&request, &args, &shifted);
             request.dropped.clear();
+            let call = Call {
+                dropped,
+                call,
+                created: js_sys::Date::now(),
+            };
             sdk::submit(request, call);
+            JsValue::UNDEFINED
         }
-        Err(error) => settle_soon(call, error),
+        Err(error) => convert::error_to_js(&error),
     }
-    promise
 }
 
 /// Lists the dropped values with the page's own values, and warns once for the call.
@@ -208,21 +143,6 @@ fn report_dropped(request: &Identify, args: &Array, shifted: &args::Shifted) -> 
         );
     }
     list
-}
-
-/// Fails a call from a later microtask, so a callback never runs inside the page's own call.
-fn settle_soon(call: Call, error: Error) {
-    wasm_bindgen_futures::spawn_local(async move { sdk::settle(call, Err(error)) });
-}
-
-pub type Handler = Closure<dyn FnMut(JsValue)>;
-
-/// A rejection handler that does nothing, made once and kept for the page's life.
-static IGNORE: Global<OnceCell<Handler>> = Global(OnceCell::new());
-
-/// Returns a handler that marks a rejection as handled and does nothing else.
-pub fn ignore_rejection() -> &'static Handler {
-    IGNORE.get_or_init(|| Closure::new(|_: JsValue| {}))
 }
 
 #[wasm_bindgen]

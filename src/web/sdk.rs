@@ -1,18 +1,18 @@
 //! The SDK's state and its delivery queue.
 //!
 //! Every call becomes a queue entry with its own request id, kept in `localStorage` where it
-//! can be (memory otherwise) until the server has responded to it. One tab at a time sends (see
-//! `tabs`), one call at a time, in call order, so a call carries the hgid that the calls before
+//! can be (memory otherwise) until the server has responded to it. One tab at a time sends (the
+//! send loop of js/io.js holds the lock and does the waiting; this module decides what to send
+//! and what each response means), one call at a time, in call order, so a call carries the hgid that the calls before
 //! it established. A call that fails in a way that may pass (offline, 408, 429, 5xx) stays
 //! queued and is sent again after a backoff or the server's `Retry-After`, or at once when the
 //! browser is back online. Entries of a page that went away are sent by the next page that
 //! sends, without a callback.
 
 use super::global::Global;
-use super::http::{Failure, Post};
 use super::location::{self, Location};
 use super::storage::Store;
-use super::{console, convert, tabs, timer};
+use super::{console, convert, http, io};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
 use crate::fields::{self, Field};
@@ -24,15 +24,14 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::mem::take;
-use js_sys::{Array, Function, Object};
-use wasm_bindgen::JsValue;
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
 
 /// Settings and browser state after `init`.
 pub struct Sdk {
     pub config: Config,
     pub authorization: String,
     pub store: Store,
-    pub location: Rc<RefCell<Location>>,
     /// The time zone and language the browser reports, sent when a call gives none.
     pub detected: Vec<(Field, String)>,
     /// This page's id among the tabs that share the queue.
@@ -43,9 +42,8 @@ pub struct Sdk {
 pub struct Call {
     /// The dropped values as the page sees them: `{ field, value, reason }` objects.
     pub dropped: Array,
-    pub callback: Option<Function>,
-    pub resolve: Function,
-    pub reject: Function,
+    /// The call as js/io.js settles it: `[resolve, reject, callback]`.
+    pub call: JsValue,
     /// When the call was made, in milliseconds since the epoch.
     pub created: f64,
 }
@@ -58,11 +56,16 @@ struct State {
     entries: Vec<Entry>,
     /// The page's calls that each entry settles, by request id; a merged entry settles several.
     calls: Vec<(String, Vec<Call>)>,
-    /// Whether the send loop is running.
-    sending: bool,
     /// The request id of the entry being sent (waiting for location or in flight), which the
     /// queue bounds must not merge or drop.
     busy: Option<String>,
+    /// The entry being sent, as it was when its attempt began.
+    attempt: Option<Entry>,
+    /// The hgid sent with the entry's last request.
+    sent: Option<String>,
+    /// The hgid that a 404 showed the server does not know, while the entry is sent again
+    /// without it.
+    unknown: Option<String>,
     /// Whether a request of the send loop is in flight.
     in_flight: bool,
     /// Failed attempts of the entry at the head of the queue, for the backoff.
@@ -91,8 +94,10 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     before_init: Vec::new(),
     entries: Vec::new(),
     calls: Vec::new(),
-    sending: false,
     busy: None,
+    attempt: None,
+    sent: None,
+    unknown: None,
     in_flight: false,
     failures: 0,
     yields: 0,
@@ -113,7 +118,8 @@ pub fn is_initialized() -> bool {
 /// earlier pages left in the queue.
 pub fn install(sdk: Sdk) {
     let sdk = Rc::new(sdk);
-    tabs::announce(&sdk.store, &sdk.tab);
+    let url = [&*sdk.config.api_url, "/v1/identify"].concat();
+    io::start(&url, &sdk.authorization, &sdk.tab, sdk.config.debug);
     let waiting = {
         let mut state = STATE.borrow_mut();
         state.sdk = Some(sdk.clone());
@@ -197,8 +203,8 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
         }
         None => sdk.store.location_optout(),
     };
-    if !optout && matches!(&*sdk.location.borrow(), Location::Deferred) {
-        location::ask(&sdk.location);
+    if !optout && matches!(&*location::CURRENT.borrow(), Location::Deferred) {
+        location::ask();
     }
 
     let entry = {
@@ -241,13 +247,17 @@ fn mark_unsaved(id: &str) {
 fn schedule_save() {
     let scheduled = core::mem::replace(&mut STATE.borrow_mut().save_scheduled, true);
     if !scheduled {
-        wasm_bindgen_futures::spawn_local(async {
-            STATE.borrow_mut().save_scheduled = false;
-            let sdk = STATE.borrow().sdk.clone();
-            if let Some(sdk) = sdk {
-                save_queue(&sdk);
-            }
-        });
+        io::later();
+    }
+}
+
+/// Runs the write that [`schedule_save`] planned.
+#[wasm_bindgen(js_name = coreSave)]
+pub fn save_planned() {
+    STATE.borrow_mut().save_scheduled = false;
+    let sdk = STATE.borrow().sdk.clone();
+    if let Some(sdk) = sdk {
+        save_queue(&sdk);
     }
 }
 
@@ -381,83 +391,23 @@ fn new_request_id() -> String {
     queue::uuid_v4(super::exports::random_bytes())
 }
 
-/// Starts the send loop unless it runs.
+/// Starts the send loop of js/io.js unless it runs.
 pub fn start_sending() {
-    let start = {
-        let mut state = STATE.borrow_mut();
-        let start = state.sdk.is_some() && !state.sending;
-        state.sending |= start;
-        start
-    };
-    if start {
-        wasm_bindgen_futures::spawn_local(send_loop());
-    }
+    io::send();
 }
-
-/// Sends until the queue is empty: takes the send lock, adopts the entries of pages that went
-/// away, and sends one entry at a time. After a failure that may pass it waits with the lock
-/// held, so that no other tab's later call goes out first. When another tab has an older call,
-/// it releases the lock for a moment so that call goes first.
-async fn send_loop() {
-    let Some(sdk) = STATE.borrow().sdk.clone() else {
-        return;
-    };
-    loop {
-        let lock = tabs::SendLock::acquire(&sdk.store, &sdk.tab).await;
-        let mut others;
-        let pause = loop {
-            others = adopt_orphans(&sdk).await;
-            match send_entries(&sdk, &lock).await {
-                Pause::Retry(delay) => {
-                    console::debug(&["waiting before the next attempt"]);
-                    hold(&lock, delay).await;
-                }
-                other => break other,
-            }
-        };
-        drop(lock);
-        if let Pause::Yield = pause {
-            console::debug(&["another tab has an older call; letting it go first"]);
-            timer::delay(YIELD_MS).await;
-            continue;
-        }
-        let mut state = STATE.borrow_mut();
-        if state.entries.is_empty() {
-            state.sending = false;
-            drop(state);
-            prune_identities(&sdk);
-            // Calls of a tab that seems alive are looked at again later: a tab that closed
-            // without Web Locks looks alive until its heartbeat expires, and a new tab's calls
-            // are fresh. The loop stops meanwhile, so this tab's new calls start it at once.
-            // Entries that storage failed to remove are removed again then.
-            if others || !STATE.borrow().saved.is_empty() {
-                wasm_bindgen_futures::spawn_local(async {
-                    timer::delay(FRESH_MS).await;
-                    start_sending();
-                });
-            }
-            return;
-        }
-    }
-}
-
-/// How long a tab waits for another tab's older call before it takes the lock again, in
-/// milliseconds: longer than a lease poll, so that a tab without Web Locks gets its turn.
-const YIELD_MS: f64 = 300.0;
 
 /// How many times in a row the head of the queue gives way to older calls of other tabs before
 /// it goes anyway, so that a tab that never sends cannot hold this one up.
 const MAX_YIELDS: u32 = 10;
 
-/// The reason [`send_entries`] stopped.
-enum Pause {
-    /// The queue is empty.
-    Empty,
-    /// The head failed in a way that may pass; send again after the delay, in milliseconds.
-    Retry(f64),
-    /// Another tab has an older call in storage.
-    Yield,
-}
+/// The result of [`head`] when the queue is empty.
+const EMPTY: f64 = -1.0;
+/// The result of [`head`] when another tab has an older call in storage.
+const YIELD: f64 = -2.0;
+/// The result of [`answer`] when the entry has left the queue, delivered or finally failed.
+const DONE: f64 = -1.0;
+/// The result of [`answer`] when the entry is to be sent again at once (without the hgid).
+const AGAIN: f64 = -2.0;
 
 /// Returns whether storage contains a call of another tab made before `head`.
 fn older_call_elsewhere(sdk: &Sdk, head: &Entry) -> bool {
@@ -468,28 +418,21 @@ fn older_call_elsewhere(sdk: &Sdk, head: &Entry) -> bool {
     })
 }
 
-/// Waits `delay` milliseconds with the lock held, renewing it, or less when the browser is back
-/// online.
-async fn hold(lock: &tabs::SendLock, delay: f64) {
-    let end = js_sys::Date::now() + delay;
-    loop {
-        lock.renew();
-        let left = end - js_sys::Date::now();
-        if left <= 0.0 || timer::sleep(left.min(tabs::RENEW_MS)).await {
-            return;
-        }
-    }
-}
-
 /// The age, in milliseconds, that another tab's call must reach before this tab may take it
 /// over.
 const FRESH_MS: f64 = 2_000.0;
 
-/// Takes over the stored entries of tabs that are no longer alive. Returns whether storage
-/// contains entries of other tabs that are alive.
-async fn adopt_orphans(sdk: &Sdk) -> bool {
+/// Takes over the stored entries of tabs that are no longer alive, with `alive` the ids of the
+/// tabs that are, separated by spaces. Returns 2 when storage contains entries of other tabs and
+/// `alive` is not given, so that the send loop asks the browser which tabs are alive; otherwise
+/// 1 when storage contains entries of other tabs that are alive, and 0.
+#[wasm_bindgen(js_name = coreAdopt)]
+pub fn adopt_orphans(alive: Option<String>) -> u8 {
+    let Some(sdk) = STATE.borrow().sdk.clone() else {
+        return 0;
+    };
     // Entries this page merged away or dropped leave storage first, so none looks foreign.
-    save_queue(sdk);
+    save_queue(&sdk);
     let keys = sdk.store.keys(queue::KEY_PREFIX);
     let own: Vec<String> = STATE.borrow().entries.iter().map(Entry::key).collect();
     let foreign: Vec<Entry> = keys
@@ -505,16 +448,18 @@ async fn adopt_orphans(sdk: &Sdk) -> bool {
         })
         .collect();
     if foreign.is_empty() {
-        return false;
+        return 0;
     }
-    let alive = tabs::alive(&sdk.store).await;
-    let mut others = false;
+    let Some(alive) = alive else {
+        return 2;
+    };
+    let mut others = 0;
     let now = js_sys::Date::now();
     for mut entry in foreign {
         // A new tab's own lock or heartbeat may not be visible yet, so its fresh calls wait.
         let fresh = queue::order_time(&entry.order).is_some_and(|made| now - made < FRESH_MS);
-        if entry.tab == sdk.tab || alive.contains(&entry.tab) || fresh {
-            others = true;
+        if entry.tab == sdk.tab || alive.split(' ').any(|tab| tab == entry.tab) || fresh {
+            others = 1;
             continue;
         }
         console::debug(&["sending call ", &entry.id, " left by a page that went away"]);
@@ -532,38 +477,41 @@ async fn adopt_orphans(sdk: &Sdk) -> bool {
         }
         mark_unsaved(&entry.id);
         // Rewritten at once with this tab's id, so that no other tab takes it over as well.
-        save_queue(sdk);
+        save_queue(&sdk);
     }
     others
 }
 
-/// The outcome of one attempt at the head of the queue.
-enum Attempt {
-    /// Delivered or finally failed, so the entry leaves the queue.
-    Done(Result<String, Error>),
-    /// Failed in a way that may pass; send again after the delay, in milliseconds.
-    Retry(f64),
-}
-
-/// Sends entries in order while this tab holds the lock, until the queue is empty, an attempt
-/// fails in a way that may pass, or another tab has an older call.
-async fn send_entries(sdk: &Sdk, lock: &tabs::SendLock) -> Pause {
-    loop {
-        let Some(head) = STATE.borrow().entries.first().cloned() else {
-            return Pause::Empty;
-        };
-        if STATE.borrow().yields < MAX_YIELDS && older_call_elsewhere(sdk, &head) {
-            STATE.borrow_mut().yields += 1;
-            return Pause::Yield;
-        }
-        lock.renew();
-        STATE.borrow_mut().busy = Some(head.id.clone());
-        let outcome = attempt(sdk, head.clone()).await;
-        STATE.borrow_mut().busy = None;
-        match outcome {
-            Attempt::Done(outcome) => finish(sdk, &head.id, outcome),
-            Attempt::Retry(delay) => return Pause::Retry(delay),
-        }
+/// Makes the head of the queue the entry being sent. Returns [`EMPTY`], [`YIELD`] when another
+/// tab has an older call, or else when to stop waiting for a pending position (milliseconds
+/// since the epoch), 0 for no wait.
+#[wasm_bindgen(js_name = coreHead)]
+pub fn head() -> f64 {
+    let Some(sdk) = STATE.borrow().sdk.clone() else {
+        return EMPTY;
+    };
+    let Some(head) = STATE.borrow().entries.first().cloned() else {
+        return EMPTY;
+    };
+    if STATE.borrow().yields < MAX_YIELDS && older_call_elsewhere(&sdk, &head) {
+        STATE.borrow_mut().yields += 1;
+        return YIELD;
+    }
+    let mut state = STATE.borrow_mut();
+    let created = state
+        .calls
+        .iter()
+        .find(|(id, _)| *id == head.id)
+        .and_then(|(_, calls)| calls.first().map(|call| call.created));
+    let pending = matches!(&*location::CURRENT.borrow(), Location::Pending);
+    let wait = head.share_location && head.request.get(Field::CurrentLocation).is_none() && pending;
+    state.busy = Some(head.id.clone());
+    state.sent = None;
+    state.unknown = None;
+    state.attempt = Some(head);
+    match created {
+        Some(created) if wait => created + location::MAX_WAIT_MS,
+        _ => 0.0,
     }
 }
 
@@ -577,45 +525,88 @@ fn sending_hgid(sdk: &Sdk, entry: &Entry) -> Option<String> {
 
 /// Returns the request of `entry` with the browser's location added when the call allows it and
 /// it is known.
-fn with_location(sdk: &Sdk, entry: &Entry) -> Identify {
+fn with_location(entry: &Entry) -> Identify {
     let mut request = entry.request.clone();
     if entry.share_location && request.get(Field::CurrentLocation).is_none() {
-        if let Location::Known(text) = &*sdk.location.borrow() {
+        if let Location::Known(text) = &*location::CURRENT.borrow() {
             request.set(Field::CurrentLocation, text.clone());
         }
     }
     request
 }
 
-/// Sends `entry` once, with the hgid the SDK holds for its visitor. A 404 means the
-/// server does not know that hgid: it is forgotten and the call sent again at once without it.
-async fn attempt(sdk: &Sdk, entry: Entry) -> Attempt {
-    let created = STATE
-        .borrow()
-        .calls
-        .iter()
-        .find(|(id, _)| *id == entry.id)
-        .and_then(|(_, calls)| calls.first().map(|call| call.created));
-    if entry.share_location && entry.request.get(Field::CurrentLocation).is_none() {
-        if let Some(created) = created {
-            location::wait(&sdk.location, created + location::MAX_WAIT_MS).await;
-        }
+/// Writes the request of the entry being sent: `[request id, body, keepalive]`. It carries the
+/// hgid the SDK holds for its visitor, except when it is sent again after a 404.
+#[wasm_bindgen(js_name = coreRequest)]
+pub fn request() -> Array {
+    let (Some(sdk), Some(entry), again) = ({
+        let state = STATE.borrow();
+        (
+            state.sdk.clone(),
+            state.attempt.clone(),
+            state.unknown.is_some(),
+        )
+    }) else {
+        return Array::new();
+    };
+    let hgid = if again {
+        None
+    } else {
+        sending_hgid(&sdk, &entry)
+    };
+    let body = with_location(&entry).body(hgid.as_deref());
+    {
+        let mut state = STATE.borrow_mut();
+        state.sent = hgid;
+        state.in_flight = true;
     }
-    let request = with_location(sdk, &entry);
+    let keepalive = body.len() <= http::MAX_KEEPALIVE_BODY;
+    Array::of3(
+        &JsValue::from_str(&entry.id),
+        &JsValue::from_str(&body),
+        &JsValue::from_bool(keepalive),
+    )
+}
 
-    let mut sent = sending_hgid(sdk, &entry);
-    let mut answer = post(sdk, &entry.id, &request, sent.as_deref()).await;
-    let not_found = |answer: &Result<String, Failure>| matches!(answer, Err(failure) if failure.error.status == Some(404));
-    if not_found(&answer) && sent.is_some() {
-        console::debug(&["the server does not know the stored hgid; identifying again without it"]);
-        let unknown = sent.take();
-        answer = post(sdk, &entry.id, &request, None).await;
-        // A second 404 means a wrong apiUrl rather than an unknown hgid, so the hgid is kept.
+/// Takes the response to the request of the entry being sent: its HTTP status or one of the
+/// failures without one (see `http::outcome`), the hgid or the server's message, and the
+/// `Retry-After` header. A 404 means the server does not know the hgid sent: it is forgotten
+/// and the entry sent again at once without it. Returns [`DONE`], [`AGAIN`], or the delay in
+/// milliseconds before the entry is sent again after a failure that may pass.
+#[wasm_bindgen(js_name = coreAnswer)]
+pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -> f64 {
+    let (Some(sdk), Some(entry)) = ({
+        let mut state = STATE.borrow_mut();
+        state.in_flight = false;
+        (state.sdk.clone(), state.attempt.clone())
+    }) else {
+        return DONE;
+    };
+    let answer = http::outcome(status, value, retry_after);
+    let not_found = matches!(&answer, Err(failure) if failure.error.status == Some(404));
+    let (sent, unknown) = {
+        let mut state = STATE.borrow_mut();
+        if not_found && state.sent.is_some() && state.unknown.is_none() {
+            console::debug(&[
+                "the server does not know the stored hgid; identifying again without it",
+            ]);
+            state.unknown = state.sent.take();
+            return AGAIN;
+        }
+        (state.sent.take(), state.unknown.take())
+    };
+    // A second 404 means a wrong apiUrl rather than an unknown hgid, so the hgid is kept.
+    if unknown.is_some() && !not_found {
         let mut identity = sdk.store.identity_of(&entry.visitor);
-        if !not_found(&answer) && identity.hgid == unknown {
+        if identity.hgid == unknown {
             identity.forget();
             sdk.store.save_identity_of(&entry.visitor, &identity);
         }
+    }
+    {
+        let mut state = STATE.borrow_mut();
+        state.busy = None;
+        state.attempt = None;
     }
 
     match answer {
@@ -626,7 +617,8 @@ async fn attempt(sdk: &Sdk, entry: Entry) -> Attempt {
             let external_id = entry.request.external_id.as_deref();
             identity.on_success(sent.as_deref(), external_id, &hgid);
             sdk.store.save_identity_of(&entry.visitor, &identity);
-            Attempt::Done(Ok(hgid))
+            finish(&sdk, &entry.id, Ok(hgid));
+            DONE
         }
         Err(failure) if failure.error.is_retryable() => {
             let failures = {
@@ -647,37 +639,28 @@ async fn attempt(sdk: &Sdk, entry: Entry) -> Attempt {
                 " will be sent again: ",
                 &failure.error.message,
             ]);
-            Attempt::Retry(delay)
+            delay
         }
-        Err(failure) => Attempt::Done(Err(failure.error)),
+        Err(failure) => {
+            finish(&sdk, &entry.id, Err(failure.error));
+            DONE
+        }
     }
 }
 
-async fn post(
-    sdk: &Sdk,
-    id: &str,
-    request: &Identify,
-    hgid: Option<&str>,
-) -> Result<String, Failure> {
-    let body = request.body(hgid);
-    console::debug(&[
-        "POST ",
-        &sdk.config.api_url,
-        "/v1/identify ",
-        id,
-        " ",
-        &body,
-    ]);
-    STATE.borrow_mut().in_flight = true;
-    let post = Post {
-        api_url: &sdk.config.api_url,
-        authorization: &sdk.authorization,
-        request_id: id,
-        body: &body,
+/// Ends a pass of the send loop. Returns -1 when the queue has entries, so the loop goes on;
+/// otherwise drops the identities no queued call needs and returns 1 when storage still contains
+/// entries this page failed to remove, so the loop runs again later, and 0.
+#[wasm_bindgen(js_name = coreIdle)]
+pub fn idle() -> i32 {
+    let Some(sdk) = STATE.borrow().sdk.clone() else {
+        return 0;
     };
-    let answer = post.send().await;
-    STATE.borrow_mut().in_flight = false;
-    answer
+    if !STATE.borrow().entries.is_empty() {
+        return -1;
+    }
+    prune_identities(&sdk);
+    i32::from(!STATE.borrow().saved.is_empty())
 }
 
 /// Removes a delivered or finally failed entry and tells the page.
@@ -705,6 +688,7 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
 /// the same visitor are merged into one request. The entries stay queued: if the page
 /// lives on, or the response is lost, they are sent again with the same request ids, which the
 /// server recognises.
+#[wasm_bindgen(js_name = coreFlush)]
 pub fn flush_on_exit() {
     let Some(sdk) = STATE.borrow().sdk.clone() else {
         return;
@@ -731,7 +715,7 @@ pub fn flush_on_exit() {
             Some(at) if !stored(&state.entries[at]) => {
                 // The margin leaves room for the hgid and the location, which the stored text
                 // lacks.
-                let max = super::http::MAX_KEEPALIVE_BODY - 1024;
+                let max = http::MAX_KEEPALIVE_BODY - 1024;
                 queue::merge_from(&mut state.entries, at, max, busy.as_deref())
             }
             _ => Vec::new(),
@@ -741,13 +725,13 @@ pub fn flush_on_exit() {
     save_queue(&sdk);
 
     let entries = STATE.borrow().entries.clone();
-    let mut budget = super::http::MAX_KEEPALIVE_BODY;
+    let mut budget = http::MAX_KEEPALIVE_BODY;
     for (index, entry) in entries.iter().enumerate() {
         if !due(index, entry) || STATE.borrow().flushed.contains(&entry.id) {
             continue;
         }
         let hgid = sending_hgid(&sdk, entry);
-        let body = with_location(&sdk, entry).body(hgid.as_deref());
+        let body = with_location(entry).body(hgid.as_deref());
         if body.len() > budget {
             break;
         }
@@ -758,63 +742,21 @@ pub fn flush_on_exit() {
             &entry.id,
             " with keepalive",
         ]);
-        let request = Post {
-            api_url: &sdk.config.api_url,
-            authorization: &sdk.authorization,
-            request_id: &entry.id,
-            body: &body,
-        };
-        if let Ok(started) = request.start() {
-            // A page's fetch wrapper may return something other than a Promise.
-            let ignore = super::exports::ignore_rejection();
-            let _ = js_sys::Promise::resolve(&started).then2(ignore, ignore);
-        }
-    }
-}
-
-/// Sends what is queued as the page goes away, and stops marking this tab alive.
-pub fn page_hide() {
-    flush_on_exit();
-    if let Some(sdk) = STATE.borrow().sdk.clone() {
-        tabs::retire(&sdk.store, &sdk.tab);
+        io::post_now(&entry.id, &body, true);
     }
 }
 
 /// Forgets what was sent as the page was hidden, once it is visible again.
+#[wasm_bindgen(js_name = coreVisible)]
 pub fn page_visible() {
     STATE.borrow_mut().flushed.clear();
 }
 
 /// Tells the page a call's outcome: the callback first, then the Promise.
 pub fn settle(call: Call, outcome: Result<String, Error>) {
-    match outcome {
-        Ok(hgid) => {
-            let result = Object::new();
-            convert::set(&result, "hgid", &JsValue::from_str(&hgid));
-            convert::set(&result, "dropped", &call.dropped);
-            if let Some(callback) = &call.callback {
-                report_throw(callback.call2(
-                    &JsValue::NULL,
-                    &JsValue::TRUE,
-                    &JsValue::from_str(&hgid),
-                ));
-            }
-            let _ = call.resolve.call1(&JsValue::UNDEFINED, &result);
-        }
-        Err(error) => {
-            let js_error = convert::error_to_js(&error);
-            convert::set(&js_error, "dropped", &call.dropped);
-            if let Some(callback) = &call.callback {
-                report_throw(callback.call2(&JsValue::NULL, &JsValue::FALSE, &js_error));
-            }
-            let _ = call.reject.call1(&JsValue::UNDEFINED, &js_error);
-        }
-    }
-}
-
-/// Reports an exception thrown by the page's callback without letting it reach the SDK.
-fn report_throw(result: Result<JsValue, JsValue>) {
-    if let Err(thrown) = result {
-        console::warn_with(&["the identify callback threw: "], &thrown);
-    }
+    let (ok, value) = match outcome {
+        Ok(hgid) => (true, JsValue::from_str(&hgid)),
+        Err(error) => (false, convert::error_to_js(&error)),
+    };
+    io::settle(&call.call, &call.dropped, ok, &value);
 }

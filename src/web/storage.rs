@@ -241,11 +241,6 @@ impl Store {
         written.is_ok()
     }
 
-    /// Returns `localStorage` when it works.
-    pub fn local(&self) -> Option<Storage> {
-        self.local.clone()
-    }
-
     /// Returns the size of the values under the keys that start with `prefix`, in bytes.
     pub fn bytes_under(&self, prefix: &str) -> usize {
         let keys = self.keys(prefix);

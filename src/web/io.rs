@@ -1,0 +1,29 @@
+//! The functions of js/io.js that the core calls: the send loop, the requests, the position
+//! request and the settling of calls, which wait on the browser.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/io.js")]
+extern "C" {
+    /// Starts delivery after a valid `init`: marks this tab alive and listens to the page's
+    /// `online`, `visibilitychange` and `pagehide` events.
+    pub fn start(url: &str, authorization: &str, tab: &str, debug: bool);
+
+    /// Starts the send loop unless it runs.
+    pub fn send();
+
+    /// Calls `coreSave` when the current task ends.
+    pub fn later();
+
+    /// Tells the page a call's outcome: `value` is the hgid when `ok`, the error otherwise.
+    pub fn settle(call: &JsValue, dropped: &JsValue, ok: bool, value: &JsValue);
+
+    /// Sends a request as the page goes away, without waiting for its response.
+    #[wasm_bindgen(js_name = postNow)]
+    pub fn post_now(id: &str, body: &str, keepalive: bool);
+
+    /// Asks the browser for the position, which comes back through `coreLocated`. Returns
+    /// false when the browser has no Geolocation API or refuses the request.
+    #[wasm_bindgen(js_name = askLocation)]
+    pub fn ask_location() -> bool;
+}
