@@ -1,6 +1,7 @@
 // Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
 // DecompressionStream or WebAssembly, a compileStreaming that returns no Promise, a broken Intl,
-// a replaced Response, and a Promise.prototype without `catch`. No call may throw into the page,
+// a replaced Response, a Promise without `race` or a page without `queueMicrotask`, and a
+// Promise.prototype without `catch`. No call may throw into the page,
 // and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -190,6 +191,24 @@ test("replaced Response delivers once", async (t) => {
 
   assert.equal(outcome.failed, undefined);
   assert.equal((await getProfile(server.url, outcome.value.hgid)).city, "Quito");
+});
+
+test("no Promise.race or queueMicrotask delivers", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    // A page whose polyfills left these out; the SDK looks them up only when it runs.
+    for (const name of ["race", "all", "any", "allSettled"]) delete Promise[name];
+    delete window.queueMicrotask;
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    return new Promise((resolve) => {
+      setTimeout(() => resolve({ failed: "still pending after 10 s" }), 10000);
+      herogi.identify("no-race", { city: "Lima" }, (ok, value) => resolve(ok ? { hgid: value } : { failed: value.message }));
+    });
+  }, [APP_ID, APP_SECRET]);
+
+  assert.equal(outcome.failed, undefined);
+  assert.equal((await getProfile(server.url, outcome.hgid)).city, "Lima");
+  assert.deepEqual(messages.errors, []);
 });
 
 /** Removes Promise.prototype.catch, as a page with a broken polyfill may. */
