@@ -4,6 +4,7 @@
 // These tests need `npm run build` and `cargo build -p herogi-server` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,8 +31,10 @@ const EXPECTED_FILES = [
   "README.md",
   "dist/herogi.d.ts",
   "dist/herogi.min.js",
+  "dist/herogi.min.js.sri",
   "dist/herogi.mjs",
   "dist/herogi.split.min.js",
+  "dist/herogi.split.min.js.sri",
   "dist/herogi_bg.wasm",
   "package.json",
 ];
@@ -70,6 +73,15 @@ test("npm pack has exactly the expected files", async () => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   for (const target of exportTargets(pkg.exports)) {
     assert.ok(files.includes(target.replace(/^\.\//, "")), `exports names ${target}, which is not packed`);
+  }
+});
+
+test("packed integrity files match their scripts", () => {
+  const installed = join(project, "node_modules/herogi/dist");
+  for (const script of ["herogi.min.js", "herogi.split.min.js"]) {
+    const digest = createHash("sha384").update(readFileSync(join(installed, script))).digest("base64");
+    const recorded = readFileSync(join(installed, `${script}.sri`), "utf8");
+    assert.equal(recorded, `sha384-${digest}\n`, `dist/${script}.sri in the package`);
   }
 });
 
