@@ -187,22 +187,26 @@ for (const file of ["herogi.min.js", "herogi.mjs", "herogi.split.min.js", "herog
 }
 
 // Subresource Integrity of the script-tag builds, written beside each. The one of herogi.min.js
-// is also written into the one line of README.md whose script tag carries an sha384 integrity
-// attribute, so the documented value is always that of the last build. The build fails when
-// README.md has no such line or several.
+// is also written into README.md's two script tags of herogi.min.js that carry an sha384
+// integrity attribute: the blocking tag, and the `async` tag after the stub. So the documented
+// value is always that of the last build. The build fails unless README.md has exactly one line
+// of each.
 const integrity = integrityOf(join(dist, "herogi.min.js"));
 writeFileSync(join(dist, "herogi.min.js.sri"), integrity + "\n");
 writeFileSync(join(dist, "herogi.split.min.js.sri"), integrityOf(join(dist, "herogi.split.min.js")) + "\n");
 const readmePath = join(root, "README.md");
 const readme = readFileSync(readmePath, "utf8");
-const integrityLine = /^(<script src="[^"]*\/herogi\.min\.js" integrity=")sha384-[A-Za-z0-9+/]*={0,2}(" crossorigin="anonymous"><\/script>)$/gm;
-const marked = readme.match(integrityLine) ?? [];
-if (marked.length !== 1) {
+const integrityLine = /^(<script (async )?src="[^"]*\/herogi\.min\.js" integrity=")sha384-[A-Za-z0-9+/]*={0,2}(" crossorigin="anonymous"><\/script>)$/gm;
+const tags = [...readme.matchAll(integrityLine)];
+const asyncTags = tags.filter((tag) => tag[2] !== undefined).length;
+const blockingTags = tags.length - asyncTags;
+if (blockingTags !== 1 || asyncTags !== 1) {
   throw new Error(
     `README.md must have exactly one line <script src=".../herogi.min.js" integrity="sha384-..." ` +
-      `crossorigin="anonymous"></script> for the build to update; found ${marked.length}`,
+      `crossorigin="anonymous"></script> and one such line with <script async for the build to ` +
+      `update; found ${blockingTags} and ${asyncTags}`,
   );
 }
-const updated = readme.replace(integrityLine, `$1${integrity}$2`);
+const updated = readme.replace(integrityLine, `$1${integrity}$3`);
 if (updated !== readme) writeFileSync(readmePath, updated);
 console.log(`dist/herogi.min.js integrity: ${integrity} (dist/herogi.min.js.sri, README.md)`);
