@@ -2,7 +2,8 @@
 # Installs everything the build and the tests need on a fresh Debian machine, idempotently:
 # the wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, Chromium with its driver,
 # Firefox ESR with geckodriver, and the npm packages. Each step is skipped when its tool is
-# already there.
+# already there. The browsers are installed with apt-get, which runs through sudo for a user other
+# than root. tests/scripts/setup.test.mjs checks that part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,20 +15,36 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# Chromium and ChromeDriver from Debian; never a browser download of a test tool's own.
+# The browsers come from Debian, never as a browser download of a test tool's own: Chromium and
+# ChromeDriver, and Firefox ESR for the browser tests and the smoke test in Firefox.
+packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  log "installing Debian's chromium and chromium-driver"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  packages+=(chromium chromium-driver)
+fi
+if ! command -v firefox-esr >/dev/null; then
+  packages+=(firefox-esr)
 fi
 
-# Firefox ESR from Debian, for the browser tests and the smoke test in Firefox.
-if ! command -v firefox-esr >/dev/null; then
-  log "installing Debian's firefox-esr"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends firefox-esr >/dev/null
+# Runs apt-get as root: directly when this user is root, through sudo otherwise.
+apt_get() {
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get "$@"
+  else
+    sudo DEBIAN_FRONTEND=noninteractive apt-get "$@"
+  fi
+}
+
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    printf '[setup] error: the Debian packages %s are missing, and installing them needs root, but
+this user is not root and sudo is not installed. Install them as root with
+  apt-get install %s
+or run scripts/setup.sh as root.\n' "${packages[*]}" "${packages[*]}" >&2
+    exit 1
+  fi
+  log "installing Debian's ${packages[*]}"
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
 # geckodriver, Firefox's WebDriver server, is not packaged by Debian, so it is built from source

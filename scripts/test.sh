@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, native Rust tests (SDK core and server), the browser
-# tests of the wasm glue in headless Chromium and Firefox ESR, the release build with its size
-# report, and the end-to-end tests of dist/herogi.min.js against the real server in Chromium.
-# A smoke test then runs the built script in Firefox ESR. Installs what is missing first.
+# Runs every test: formatting and lints, native Rust tests (SDK core and server), the tests of
+# scripts/setup.sh, and the browser tests of the wasm glue in headless Chromium and Firefox ESR.
+# Then come the release build with its size report, the end-to-end tests of dist/herogi.min.js
+# against the real server in Chromium, and a smoke test of the built script in Firefox ESR.
+# Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -19,6 +20,9 @@ cargo clippy --lib --target wasm32-unknown-unknown --release --quiet -- -D warni
 
 step "native tests: SDK core and local server"
 cargo test --workspace --quiet
+
+step "tests of scripts/setup.sh (stand-ins for apt-get and sudo)"
+node --test tests/scripts/
 
 step "browser tests of the wasm glue (headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --lib --target wasm32-unknown-unknown
