@@ -179,8 +179,9 @@ fn flag(value: &Value, name: &'static str) -> Result<Option<bool>, Error> {
 }
 
 /// Checks an API base URL and returns it resolved, without a trailing slash. The value must be
-/// `https://...`, `http://` on a loopback host, or a path (`/herogi-proxy`) on the page's own
-/// origin, so that the app secret never travels in clear text or to another origin by accident.
+/// `https://...`, `http://` on a loopback host (either scheme in any case), or a path
+/// (`/herogi-proxy`) on the page's own origin, so that the app secret never travels in clear
+/// text or to another origin by accident.
 ///
 /// The rules apply to the URL as the browser resolves it, because that is the URL `fetch` uses:
 /// a path such as `/\host` resolves to another host. Keeping the resolved URL means that a
@@ -188,7 +189,15 @@ fn flag(value: &Value, name: &'static str) -> Result<Option<bool>, Error> {
 fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, Error> {
     let value = value.trim();
     let is_path = value.starts_with('/') && !value.starts_with("//");
-    let is_absolute = value.starts_with("https://") || value.starts_with("http://");
+    let is_absolute = match split_scheme(value) {
+        None => false,
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") =>
+        {
+            rest.starts_with("//")
+        }
+        Some(_) => return Err(invalid_url(name, &[NOT_HTTP, EXPECTED_URL], value)),
+    };
     let is_clean = !value.chars().any(|c| c.is_whitespace() || c.is_control());
     let href = if (is_path || is_absolute) && is_clean {
         page.resolve(value)
@@ -199,14 +208,7 @@ fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, 
         .as_deref()
         .and_then(|href| Some((href, split_href(href)?)));
     let Some((href, (scheme, authority))) = parts else {
-        return Err(invalid_url(
-            name,
-            &[
-                "is not a URL; expected https://host, http://localhost:PORT or a path such as \
-                 /herogi-proxy",
-            ],
-            value,
-        ));
+        return Err(invalid_url(name, &["is not a URL", EXPECTED_URL], value));
     };
 
     if let Some((_, host)) = authority.rsplit_once('@') {
@@ -254,12 +256,32 @@ fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, 
             ],
             value,
         )),
+        // A path on a page whose own URL is not http(s), such as a file: page in Chromium.
         _ => Err(invalid_url(
             name,
-            &["resolves to ", href, ", which is not an https:// URL"],
+            &["resolves to ", href, ", which ", NOT_HTTP],
             value,
         )),
     }
+}
+
+/// The reason of an `apiUrl` whose scheme is neither `http:` nor `https:`.
+const NOT_HTTP: &str = "is not an http:// or https:// URL";
+
+/// The forms of `apiUrl` that [`api_url`] accepts, for the messages that reject one.
+const EXPECTED_URL: &str =
+    "; expected https://host, http://localhost:PORT or a path such as /herogi-proxy";
+
+/// Splits `value` into the scheme it starts with and the text after the scheme's `:`, or returns
+/// `None` when it has none. A scheme is what the URL standard reads as one: an ASCII letter, then
+/// ASCII letters, digits, `+`, `-` or `.`, up to the first `:`. So `localhost:8080` has the
+/// scheme `localhost`, as `new URL` reads it.
+fn split_scheme(value: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = value.split_once(':')?;
+    let mut chars = scheme.chars();
+    let starts_with_letter = chars.next()?.is_ascii_alphabetic();
+    let rest_is_valid = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (starts_with_letter && rest_is_valid).then_some((scheme, rest))
 }
 
 /// Makes the error of an invalid `apiUrl`: the setting, its value quoted, then `reason`.
@@ -325,6 +347,11 @@ mod tests {
             "https://user:pw@evil.example",
             Some("https://user:pw@evil.example/"),
         ),
+        (
+            "HTTPS://Proxy.Example.com/hg/",
+            Some("https://proxy.example.com/hg/"),
+        ),
+        ("HTTP://LOCALHOST:8080", Some("http://localhost:8080/")),
         ("/\\evil.example", Some("https://evil.example/")),
         ("/\\\\evil.example/x", Some("https://evil.example/x")),
     ];
@@ -459,7 +486,7 @@ mod tests {
             (
                 vec!["a".into(), "s".into(), false.into(), options("ftp://x")],
                 "apiUrl",
-                "not a URL",
+                "is not an http:// or https:// URL",
             ),
             (
                 vec!["a".into(), "s".into(), false.into(), options("//cdn.x")],
@@ -493,6 +520,7 @@ mod tests {
             ("http://127.1", "http://127.0.0.1"),
             ("http://[::1]:80", "http://[::1]"),
             ("http://[0:0::1]:8080", "http://[::1]:8080"),
+            ("HTTP://LOCALHOST:8080", "http://localhost:8080"),
         ];
         for (url, resolved) in cases {
             let config = init_with_api_url(url, &PAGE);
@@ -500,6 +528,72 @@ mod tests {
         }
         let spoof = init_with_api_url("http://localhost.evil.com", &PAGE).unwrap_err();
         assert!(spoof.message.contains("clear text"), "{}", spoof.message);
+    }
+
+    #[test]
+    fn scheme_matches_in_any_case() {
+        let config = init_with_api_url("HTTPS://Proxy.Example.com/hg/", &PAGE);
+        assert_eq!(
+            config.map(|c| c.api_url),
+            Ok("https://proxy.example.com/hg".to_string())
+        );
+    }
+
+    #[test]
+    fn other_schemes_are_rejected() {
+        let expected = "; expected https://host, http://localhost:PORT or a path such as \
+                        /herogi-proxy";
+        for url in [
+            "ftp://example.com",
+            "FTP://example.com",
+            "ws://127.0.0.1:8080",
+            "file:///etc/hosts",
+            "javascript:alert(1)",
+            "localhost:8080",
+        ] {
+            let error = init_with_api_url(url, &PAGE).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidConfig, "{url}");
+            assert_eq!(error.field, Some("apiUrl"), "{url}");
+            let message = [
+                "apiUrl \"",
+                url,
+                "\" is not an http:// or https:// URL",
+                expected,
+            ];
+            assert_eq!(error.message, message.concat());
+        }
+    }
+
+    #[test]
+    fn values_without_scheme_or_slash_are_not_urls() {
+        for url in [
+            "example.com",
+            "herogi",
+            "https:proxy.example.com",
+            "1http://x",
+        ] {
+            let error = init_with_api_url(url, &PAGE).unwrap_err();
+            assert_eq!(error.field, Some("apiUrl"), "{url}");
+            let message = [
+                "apiUrl \"",
+                url,
+                "\" is not a URL; expected https://host, http://localhost:PORT or a path such \
+                 as /herogi-proxy",
+            ];
+            assert_eq!(error.message, message.concat());
+        }
+    }
+
+    #[test]
+    fn path_on_file_page_is_rejected() {
+        // Chromium gives a file: page the origin "file://", so a path resolves on that origin.
+        let error = init_with_api_url("/herogi", &page("file://")).unwrap_err();
+        assert_eq!(error.field, Some("apiUrl"));
+        assert_eq!(
+            error.message,
+            "apiUrl \"/herogi\" resolves to file:///herogi, which is not an http:// or https:// \
+             URL"
+        );
     }
 
     #[test]

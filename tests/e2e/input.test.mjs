@@ -446,6 +446,39 @@ test("unsafe apiUrl forms rejected", async (t) => {
   assert.deepEqual(requests.filter((url) => url.includes("evil.example")), []);
 });
 
+test("apiUrl of another scheme rejected", async (t) => {
+  const { page, messages, requests } = await openPage(t);
+  const values = ["ftp://example.com", "ws://127.0.0.1:8080", "javascript:alert(1)", "localhost:8080"];
+  for (const apiUrl of values) {
+    await page.evaluate(
+      ([appId, appSecret, apiUrl]) => herogi.init(appId, appSecret, false, { apiUrl }),
+      [APP_ID, APP_SECRET, apiUrl],
+    );
+    assert.equal(await isConfigured(page), false, `init accepted ${JSON.stringify(apiUrl)}`);
+  }
+  assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
+  values.forEach((value, index) => {
+    assert.equal(
+      messages.errors[index],
+      `herogi: init failed: apiUrl "${value}" is not an http:// or https:// URL; expected ` +
+        "https://host, http://localhost:PORT or a path such as /herogi-proxy",
+    );
+  });
+
+  // The scheme matches in any case: the browser resolves HTTP:// to http://.
+  const upperCaseUrl = server.url.replace(/^http:/, "HTTP:");
+  await page.evaluate(
+    ([appId, appSecret, apiUrl]) => herogi.init(appId, appSecret, false, { apiUrl }),
+    [APP_ID, APP_SECRET, upperCaseUrl],
+  );
+  assert.equal(await isConfigured(page), true, `init rejected ${upperCaseUrl}`);
+  const result = await identify(page, "input-upper-case-scheme", { firstname: "Scheme" });
+  const profile = await getProfile(server.url, result.hgid);
+  assert.equal(profile.firstname, "Scheme");
+  assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
+  assert.deepEqual(requests.filter((url) => url.includes("example.com")), []);
+});
+
 test("path apiUrl follows page base", async (t) => {
   const { page, messages, requests } = await openPage(t);
   await page.evaluate(
