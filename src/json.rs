@@ -81,7 +81,9 @@ pub fn push_value(out: &mut String, value: &Value) -> Result<(), (String, &'stat
             out.push('}');
         }
         Value::Undefined => out.push_str("null"),
-        Value::Function | Value::Unsupported(_) => return Err((String::new(), value.kind())),
+        Value::Function | Value::Unsupported(_) | Value::Unreadable(_) => {
+            return Err((String::new(), value.kind()))
+        }
     }
     Ok(())
 }

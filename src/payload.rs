@@ -143,6 +143,10 @@ impl Identify {
             self.drop_value(section, key, key, reason.to_string());
             return;
         };
+        if let Value::Unreadable(message) = value {
+            self.drop_value(section, key, field.name(), unreadable_reason(message));
+            return;
+        }
         match fields::normalize(field, value) {
             Ok(Some(normalized)) => self.set(field, normalized),
             Ok(None) => {}
@@ -177,6 +181,16 @@ impl Identify {
             reason,
         });
     }
+}
+
+/// Returns the reason of a value whose read threw, with the thrown message when there is one.
+fn unreadable_reason(message: &str) -> String {
+    let mut reason = String::from("could not be read, because reading it threw");
+    if !message.is_empty() {
+        reason.push_str(": ");
+        reason.push_str(message);
+    }
+    reason
 }
 
 /// Returns the length of `text` as a JSON string literal.

@@ -24,6 +24,9 @@ pub enum Value {
     Function,
     /// A value that JSON cannot hold, named for messages: `"a BigInt"`, `"a cycle"`, `"a Date"`.
     Unsupported(&'static str),
+    /// An object property or array item whose read threw, as a getter or a Proxy `get` trap can:
+    /// the thrown error's `message`, or the thrown string, or empty when it had neither.
+    Unreadable(String),
 }
 
 /// The maximum number of values that the browser glue reads from one call's arguments: each
@@ -79,6 +82,7 @@ impl Value {
             Value::Object(_) => "an object",
             Value::Function => "a function",
             Value::Unsupported(kind) => kind,
+            Value::Unreadable(_) => "a getter that throws",
         }
     }
 }

@@ -290,6 +290,51 @@ fn unknown_key_reported() {
 }
 
 #[test]
+fn unreadable_values_reported() {
+    let unreadable = |message: &str| Value::Unreadable(message.to_string());
+    let request = identify(&[
+        object(&[
+            ("EMAIL", unreadable("email getter")),
+            ("firstname", text("Ann")),
+            ("city", unreadable("")),
+            ("nickname", unreadable("nickname getter")),
+        ]),
+        Value::Null,
+        object(&[("smsOptin", unreadable("smsOptin getter"))]),
+    ]);
+    assert_eq!(request.body(None), r#"{"firstname":"Ann"}"#);
+    assert_eq!(
+        request.dropped,
+        vec![
+            dropped(
+                Section::UserAttributes,
+                "EMAIL",
+                "email",
+                "could not be read, because reading it threw: email getter"
+            ),
+            dropped(
+                Section::UserAttributes,
+                "city",
+                "city",
+                "could not be read, because reading it threw"
+            ),
+            dropped(
+                Section::UserAttributes,
+                "nickname",
+                "nickname",
+                "is not a known field"
+            ),
+            dropped(
+                Section::Preferences,
+                "smsOptin",
+                "smsOptin",
+                "could not be read, because reading it threw: smsOptin getter"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn field_in_wrong_argument_reported() {
     let cases = [
         (
@@ -461,6 +506,12 @@ fn custom_attributes_unsupported_dropped() {
             )]),
             "list.1",
             "a symbol",
+        ),
+        (
+            "throwing getter",
+            object(&[("plan", Value::Unreadable("plan getter".to_string()))]),
+            "plan",
+            "a getter that throws",
         ),
     ];
     for (case, custom, path, kind) in cases {

@@ -110,7 +110,7 @@ impl Reader {
         let items = (0..length as u32)
             .map(|index| match Reflect::get_u32(value, index) {
                 Ok(item) => self.read(&item),
-                Err(_) => Value::Unsupported("a getter that throws"),
+                Err(error) => unreadable(&error),
             })
             .collect();
         Value::Array(items)
@@ -130,7 +130,7 @@ impl Reader {
             let item = if is_whole(&key, &text) {
                 match Reflect::get(value, &key) {
                     Ok(item) => self.read(&item),
-                    Err(_) => Value::Unsupported("a getter that throws"),
+                    Err(error) => unreadable(&error),
                 }
             } else {
                 Value::Unsupported(UNPAIRED_SURROGATE_KEY)
@@ -139,6 +139,16 @@ impl Reader {
         }
         Value::Object(entries)
     }
+}
+
+/// Makes the value of a property or item whose read threw `error`, with the error's `message`,
+/// or `error` itself when the page threw a string. Reading `message` can run a getter too, so a
+/// throw there leaves the message empty.
+fn unreadable(error: &JsValue) -> Value {
+    let message = error
+        .as_string()
+        .or_else(|| get(error, "message").as_string());
+    Value::Unreadable(message.unwrap_or_default())
 }
 
 /// Returns whether `text`, read from the JavaScript string `value`, is that string unchanged.

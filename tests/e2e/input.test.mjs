@@ -255,6 +255,54 @@ test("__proto__ key is sent as data", async (t) => {
   assert.deepEqual(messages.errors.filter((text) => text.startsWith("pageerror")), []);
 });
 
+test("throwing getter dropped as unreadable", async (t) => {
+  const { page, messages, bodies } = await openPage(t);
+  await init(page);
+  const result = await page.evaluate(() =>
+    herogi.identify(
+      "input-unreadable",
+      {
+        get email() {
+          throw new Error("email getter");
+        },
+        get city() {
+          throw "city getter";
+        },
+        get lastname() {
+          throw 42;
+        },
+        firstname: "Readable",
+      },
+      null,
+      new Proxy({ smsOptin: "OPTIN" }, {
+        get() {
+          throw new TypeError("get trap");
+        },
+      }),
+    ),
+  );
+
+  const reasons = Object.fromEntries(result.dropped.map((entry) => [entry.field, entry.reason]));
+  assert.deepEqual(reasons, {
+    email: "could not be read, because reading it threw: email getter",
+    city: "could not be read, because reading it threw: city getter",
+    lastname: "could not be read, because reading it threw",
+    smsOptin: "could not be read, because reading it threw: get trap",
+  });
+  for (const entry of result.dropped) {
+    assert.equal(entry.value, undefined, `${entry.field} has a value`);
+  }
+
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].firstname, "Readable");
+  for (const field of ["email", "city", "lastname", "smsOptin"]) {
+    assert.equal(bodies[0][field], undefined, `${field} was sent`);
+  }
+  assert.equal(messages.warnings.length, 1, messages.all.join("\n"));
+  assert.match(messages.warnings[0], /email could not be read, because reading it threw: email getter/);
+  assert.deepEqual(messages.errors, []);
+});
+
 test("hostile arguments never throw", { timeout: 30000 }, async (t) => {
   const { page, messages, bodies } = await openPage(t);
   const outcomes = await page.evaluate(async ([appId, appSecret, apiUrl]) => {
