@@ -15,6 +15,7 @@ import {
   coreRequest,
   coreReset,
   coreSave,
+  coreStart,
   coreVisible,
   initSync,
 } from "../pkg/herogi.js";
@@ -86,7 +87,7 @@ function load() {
   new Promise((resolve) => resolve(loadCore()))
     .then((module) => {
       initSync({ module });
-      connect({ coreAdopt, coreAnswer, coreFlush, coreHead, coreIdle, coreLocated, coreRequest, coreSave, coreVisible });
+      connect({ coreAdopt, coreAnswer, coreFlush, coreHead, coreIdle, coreLocated, coreRequest, coreSave, coreStart, coreVisible });
       loaded = true;
     })
     .then(undefined, (cause) => {

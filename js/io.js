@@ -91,6 +91,20 @@ export function start(target, secret, id, debugging) {
   });
 }
 
+/**
+ * Lets the core finish the set-up of a valid init (storage, the position request, delivery) when
+ * the page is idle, so that the page's load does not wait for it. A call made before then runs
+ * it first. The timeout bounds the wait on a page that is never idle.
+ */
+export function startSoon() {
+  const start = () => core.coreStart();
+  try {
+    requestIdleCallback(start, { timeout: 500 });
+  } catch (ignored) {
+    setTimeout(start, 0);
+  }
+}
+
 /** Runs the core's storage write when the current task ends. */
 export function later() {
   Promise.resolve().then(() => core.coreSave());

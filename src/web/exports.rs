@@ -1,23 +1,32 @@
 //! The functions the JavaScript shim calls, each with the page's arguments as they came.
 
+use super::global::Global;
 use super::sdk::{self, Call, Sdk};
 use super::storage::Store;
-use super::{console, convert, location};
+use super::{console, convert, io, location};
 use crate::args;
-use crate::config;
+use crate::config::{self, Config};
 use crate::fields::{self, Field};
 use crate::payload::{Identify, Section};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
+
+/// The configuration of a valid `init`, until [`start`] applies it.
+static CONFIGURED: Global<RefCell<Option<Config>>> = Global(RefCell::new(None));
 
 /// Configures the SDK from `init`'s arguments, in either form, with `base` the document's base
 /// URL when the page called `init`. A second call warns and keeps the first configuration;
 /// invalid settings are logged as a console error. Returns whether the SDK is configured.
+///
+/// Only the settings are checked here. The rest of the set-up (storage, the position request,
+/// delivery) waits for [`start`], when the page is idle or makes its next call, so that a
+/// page's load does not wait for it.
 #[wasm_bindgen(js_name = coreInit)]
 pub fn init(args: Array, base: String) -> bool {
-    if sdk::is_initialized() {
+    if sdk::is_initialized() || CONFIGURED.borrow().is_some() {
         console::warn_once(
             "init-twice",
             &["init was called again; the first configuration is kept"],
@@ -39,7 +48,19 @@ pub fn init(args: Array, base: String) -> bool {
         ", app id ",
         &config.app_id,
     ]);
+    *CONFIGURED.borrow_mut() = Some(config);
+    io::start_soon();
+    true
+}
 
+/// Applies the configuration of `init`, once: opens storage, asks for the position, and
+/// installs the SDK, which queues the calls made before `init` and sends what earlier pages
+/// left. js/io.js runs it when the page is idle after `init`, and every other export first.
+#[wasm_bindgen(js_name = coreStart)]
+pub fn start() {
+    let Some(config) = CONFIGURED.borrow_mut().take() else {
+        return;
+    };
     let store = Store::open();
     if config.ask_location && store.location_optout() {
         *location::CURRENT.borrow_mut() = location::Location::Deferred;
@@ -55,19 +76,20 @@ pub fn init(args: Array, base: String) -> bool {
         detected: detect(),
         tab,
     });
-    true
 }
 
 /// Forgets the visitor, for a logout on a shared computer: the next call starts a new
 /// visitor, while calls made before it are still sent for the old one.
 #[wasm_bindgen(js_name = coreReset)]
 pub fn reset() {
+    start();
     sdk::reset();
 }
 
 /// Returns the visitor's hgid, or `null` before the first answer or after `reset`.
 #[wasm_bindgen(js_name = coreGetHgid)]
 pub fn get_hgid() -> Option<String> {
+    start();
     sdk::hgid()
 }
 
@@ -91,6 +113,7 @@ pub fn random_bytes() -> [u8; 16] {
 /// and `undefined` otherwise.
 #[wasm_bindgen(js_name = coreIdentify)]
 pub fn identify(args: Array, call: JsValue) -> JsValue {
+    start();
     let values = convert::arguments(&args);
     match args::shift(&values) {
         Ok(shifted) => {

@@ -9,6 +9,11 @@ extern "C" {
     /// `online`, `visibilitychange` and `pagehide` events.
     pub fn start(url: &str, authorization: &str, tab: &str, debug: bool);
 
+    /// Calls `coreStart` when the page is next idle, or soon after where the browser has no
+    /// `requestIdleCallback`.
+    #[wasm_bindgen(js_name = startSoon)]
+    pub fn start_soon();
+
     /// Starts the send loop unless it runs.
     pub fn send();
 

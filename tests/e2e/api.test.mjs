@@ -52,6 +52,23 @@ test("getHgid follows the stored visitor", async (t) => {
   assert.equal(seen.after, seen.hgid);
 });
 
+test("getHgid right after ready reads storage", async (t) => {
+  const { page } = await openPage(t);
+  await init(page);
+  const { hgid } = await page.evaluate(() => herogi.identify({ city: "Oslo" }));
+  await page.reload();
+  // init leaves opening storage until the page is idle; getHgid in the task where ready resolves
+  // opens it at once.
+  const seen = await page.evaluate(
+    ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+      return herogi.ready().then(() => herogi.getHgid());
+    },
+    [APP_ID, APP_SECRET],
+  );
+  assert.equal(seen, hgid);
+});
+
 test("reset starts a new visitor", async (t) => {
   const { page, bodies } = await openPage(t);
   await init(page);
