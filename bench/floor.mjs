@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { wasmFeatures, wasmOpt } from "../js/wasm-opt.mjs";
 import { root } from "../tests/e2e/harness.mjs";
 
 const targetDir = join(root, "target/floor");
@@ -21,26 +22,10 @@ execFileSync(
   ["build", "--quiet", "--release", "--target", "wasm32-unknown-unknown", "--manifest-path", join(root, "bench/floor/Cargo.toml")],
   { stdio: "inherit", env: { ...process.env, CARGO_TARGET_DIR: targetDir } },
 );
-execFileSync(
-  join(root, "node_modules/.bin/wasm-opt"),
-  [
-    "-Oz",
-    "--converge",
-    "--strip-debug",
-    "--strip-producers",
-    "--strip-target-features",
-    "--enable-bulk-memory",
-    "--enable-sign-ext",
-    "--enable-nontrapping-float-to-int",
-    "--enable-reference-types",
-    "--enable-multivalue",
-    "--enable-mutable-globals",
-    built,
-    "-o",
-    optimized,
-  ],
-  { stdio: "inherit" },
-);
+const strip = ["--strip-debug", "--strip-producers", "--strip-target-features"];
+execFileSync(wasmOpt, ["-Oz", "--converge", ...strip, ...wasmFeatures, built, "-o", optimized], {
+  stdio: "inherit",
+});
 
 function sizes(path) {
   const bytes = readFileSync(path);

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import zopfli from "@gfx/zopfli";
 import * as esbuild from "esbuild";
+import { wasmFeatures, wasmOpt } from "./wasm-opt.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
@@ -25,23 +26,13 @@ function integrityOf(path) {
   return "sha384-" + createHash("sha384").update(readFileSync(path)).digest("base64");
 }
 
-// The wasm core. Debian's wasm-opt miscompiles wasm-bindgen's externref table, so the one from
-// the binaryen npm package is used; the feature flags match what rustc emits. `--converge`
+// The wasm core, optimized with the wasm-opt and the feature flags of js/wasm-opt.mjs. `--converge`
 // repeats -Oz until the module stops shrinking. The two sections stripped after it, the producers
 // list and the target features, are custom sections, which do not change how a browser runs it.
 run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unknown-unknown"]);
 rmSync(pkg, { recursive: true, force: true });
 run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, wasm]);
 const optimized = join(pkg, "herogi_bg.wasm");
-const wasmOpt = join(root, "node_modules/.bin/wasm-opt");
-const wasmFeatures = [
-  "--enable-bulk-memory",
-  "--enable-sign-ext",
-  "--enable-nontrapping-float-to-int",
-  "--enable-reference-types",
-  "--enable-multivalue",
-  "--enable-mutable-globals",
-];
 run(wasmOpt, [
   "-Oz",
   "--converge",
