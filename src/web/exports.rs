@@ -21,9 +21,9 @@ static CONFIGURED: Global<RefCell<Option<Config>>> = Global(RefCell::new(None));
 /// URL when the page called `init`. A second call warns and keeps the first configuration;
 /// invalid settings are logged as a console error. Returns whether the SDK is configured.
 ///
-/// Only the settings are checked here. The rest of the set-up (storage, the position request,
-/// delivery) waits for [`start`], when the page is idle or makes its next call, so that a
-/// page's load does not wait for it.
+/// Only the settings are checked here, unless calls made before `init` wait. The rest of the
+/// set-up (storage, the position request, delivery) waits for [`start`], when the page is idle
+/// or makes its next call, so that a page's load does not wait for it.
 #[wasm_bindgen(js_name = coreInit)]
 pub fn init(args: Array, base: String) -> bool {
     if sdk::is_initialized() || CONFIGURED.borrow().is_some() {
@@ -49,7 +49,13 @@ pub fn init(args: Array, base: String) -> bool {
         &config.app_id,
     ]);
     *CONFIGURED.borrow_mut() = Some(config);
-    io::start_soon();
+    // Calls made before `init` live only in memory until the SDK is installed, and a page may
+    // go away before it is next idle, so they are queued (and stored) at once.
+    if sdk::has_waiting_calls() {
+        start();
+    } else {
+        io::start_soon();
+    }
     true
 }
 

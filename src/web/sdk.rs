@@ -114,6 +114,11 @@ pub fn is_initialized() -> bool {
     STATE.borrow().sdk.is_some()
 }
 
+/// Returns whether calls or a `reset` made before `init` wait for the SDK to be installed.
+pub fn has_waiting_calls() -> bool {
+    !STATE.borrow().before_init.is_empty()
+}
+
 /// Installs the SDK after a valid `init`, queues the calls that waited for it, and sends what
 /// earlier pages left in the queue.
 pub fn install(sdk: Sdk) {

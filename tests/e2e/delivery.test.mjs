@@ -431,6 +431,34 @@ test("call then navigation arrives", async () => {
   }
 });
 
+test("call before init survives navigation", async () => {
+  const user = uniqueId("early");
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await page.evaluate(
+      ([id, appId, appSecret]) => {
+        // A page that stays busy until it leaves is never idle; a requestIdleCallback that never
+        // calls back stands for it.
+        window.requestIdleCallback = () => 0;
+        herogi.identify(id, { firstname: "Early" }).catch(() => {});
+        herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+        herogi.ready().then(() => {
+          location.href = "/delivery-away.html";
+        });
+      },
+      [user, APP_ID, APP_SECRET],
+    );
+    await page.waitForURL("**/delivery-away.html");
+
+    await waitForStats((stats) => stats.applied >= 1, "the call made before init to be applied");
+    const profile = await getProfile(server.url, hgidOfExternalId(user));
+    assert.equal(profile.firstname, "Early");
+  } finally {
+    await context.close();
+  }
+});
+
 test("delayed call outlives its page", async () => {
   await setFaults({ count: 1, delayMs: 3000 });
   const user = uniqueId("closer");
