@@ -94,10 +94,12 @@ export function start(target, secret, id, debugging) {
 /**
  * Lets the core finish the set-up of a valid init (storage, the position request, delivery) when
  * the page is idle, so that the page's load does not wait for it. A call made before then runs
- * it first. The timeout bounds the wait on a page that is never idle.
+ * it first, and a second run does nothing. The timeout bounds the wait on a page that is never
+ * idle, and the timer on a page whose requestIdleCallback never calls back.
  */
 export function startSoon() {
   const start = () => core.coreStart();
+  setTimeout(start, 1000);
   try {
     requestIdleCallback(start, { timeout: 500 });
   } catch (ignored) {

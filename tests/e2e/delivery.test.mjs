@@ -459,6 +459,33 @@ test("call before init survives navigation", async () => {
   }
 });
 
+test("queued calls sent without idle time", async () => {
+  const context = await browser.newContext();
+  try {
+    await servePagesFromDisk(context);
+    const page = await openBlank(context);
+    await initSdk(page);
+    await context.setOffline(true);
+    await page.evaluate(() => {
+      herogi.identify({ firstname: "Stored" }).catch(() => {});
+    });
+    await waitForQueueKeys(page, 1);
+
+    // The next page only calls init, and its requestIdleCallback never calls back, so only the
+    // timer of the deferred set-up sends the stored call.
+    await page.addInitScript(() => {
+      window.requestIdleCallback = () => 0;
+    });
+    await page.reload();
+    await context.setOffline(false);
+    await initSdk(page);
+    await waitForStats((stats) => stats.applied >= 1, "the stored call to be applied");
+    await waitForQueueKeys(page, 0);
+  } finally {
+    await context.close();
+  }
+});
+
 test("delayed call outlives its page", async () => {
   await setFaults({ count: 1, delayMs: 3000 });
   const user = uniqueId("closer");
