@@ -154,6 +154,11 @@ function write(key, value) {
   }
 }
 
+/** Lists the keys of localStorage that start with `prefix`, one per line, for the core. */
+export function storedKeys(prefix) {
+  return keys(prefix).join("\n");
+}
+
 /** Lists the keys of localStorage that start with `prefix`. */
 function keys(prefix) {
   const found = [];

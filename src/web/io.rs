@@ -1,6 +1,7 @@
 //! The functions of js/io.js that the core calls: the send loop, the requests, the position
 //! request and the settling of calls, which wait on the browser.
 
+use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/io.js")]
@@ -22,6 +23,10 @@ extern "C" {
 
     /// Tells the page a call's outcome: `value` is the hgid when `ok`, the error otherwise.
     pub fn settle(call: &JsValue, dropped: &JsValue, ok: bool, value: &JsValue);
+
+    /// Lists the keys of `localStorage` that start with `prefix`, one per line.
+    #[wasm_bindgen(js_name = storedKeys)]
+    pub fn stored_keys(prefix: &str) -> String;
 
     /// Sends a request as the page goes away, without waiting for its response.
     #[wasm_bindgen(js_name = postNow)]
