@@ -107,6 +107,29 @@ export function startSoon() {
   }
 }
 
+/**
+ * Tells the kind of a value, for the core's reading of a call's arguments (KIND_* in
+ * src/web/convert.rs): 0 undefined, 1 null, 2 false, 3 true, 4 a number, 5 a string, 6 a
+ * function, 7 a BigInt, 8 a symbol, 9 an array, 10 a plain object, 11 another object, and 12 an
+ * object whose Proxy traps throw. A plain object's prototype is null or an Object.prototype, of
+ * this realm or another (an iframe's): the one prototype whose own prototype is null.
+ */
+export function kind(value) {
+  if (value === undefined) return 0;
+  if (value === null) return 1;
+  const type = typeof value;
+  if (type == "boolean") return value ? 3 : 2;
+  const simple = ["number", "string", "function", "bigint", "symbol"].indexOf(type);
+  if (simple >= 0) return 4 + simple;
+  try {
+    if (Array.isArray(value)) return 9;
+    const prototype = Object.getPrototypeOf(value);
+    return prototype === null || Object.getPrototypeOf(prototype) === null ? 10 : 11;
+  } catch (ignored) {
+    return 12;
+  }
+}
+
 /** Runs the core's storage write when the current task ends. */
 export function later() {
   Promise.resolve().then(() => core.coreSave());

@@ -4,6 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::io;
 use crate::config::Page;
 use crate::error::Error;
 use crate::value::{
@@ -41,33 +42,26 @@ impl Reader {
         };
         self.remaining = remaining;
 
-        if value.is_undefined() {
-            return Value::Undefined;
-        }
-        if value.is_null() {
-            return Value::Null;
-        }
-        if let Some(flag) = value.as_bool() {
-            return Value::Bool(flag);
-        }
-        if let Some(number) = value.as_f64() {
-            return self::number(number);
-        }
-        if let Some(text) = value.as_string() {
-            return if is_whole(value, &text) {
-                Value::String(text)
-            } else {
-                Value::Unsupported(UNPAIRED_SURROGATE)
-            };
-        }
-        if value.is_function() {
-            return Value::Function;
-        }
-        if value.is_bigint() {
-            return Value::Unsupported("a BigInt");
-        }
-        if value.is_symbol() {
-            return Value::Unsupported("a symbol");
+        // One call into JavaScript tells the kind of value, and for an object whether it is an
+        // array or a plain object, instead of one call per question.
+        let kind = io::kind(value);
+        match kind {
+            KIND_UNDEFINED => return Value::Undefined,
+            KIND_NULL => return Value::Null,
+            KIND_FALSE | KIND_TRUE => return Value::Bool(kind == KIND_TRUE),
+            KIND_NUMBER => return self::number(value.as_f64().unwrap_or(f64::NAN)),
+            KIND_STRING => {
+                let text = value.as_string().unwrap_or_default();
+                return if is_whole(value, &text) {
+                    Value::String(text)
+                } else {
+                    Value::Unsupported(UNPAIRED_SURROGATE)
+                };
+            }
+            KIND_FUNCTION => return Value::Function,
+            KIND_BIGINT => return Value::Unsupported("a BigInt"),
+            KIND_SYMBOL => return Value::Unsupported("a symbol"),
+            _ => {}
         }
         if self
             .ancestors
@@ -81,16 +75,13 @@ impl Reader {
         }
 
         self.ancestors.push(value.clone());
-        let converted = match is_array(value) {
-            Ok(true) => self.array_items(value),
-            Ok(false) => match is_plain_object(value) {
-                Ok(true) => self.object_entries(value),
-                Ok(false) => Value::Unsupported(
-                    "an object that is not a plain object (a Date, Map or class instance)",
-                ),
-                Err(_) => THROWING_PROXY,
-            },
-            Err(_) => THROWING_PROXY,
+        let converted = match kind {
+            KIND_ARRAY => self.array_items(value),
+            KIND_PLAIN_OBJECT => self.object_entries(value),
+            KIND_OTHER_OBJECT => Value::Unsupported(
+                "an object that is not a plain object (a Date, Map or class instance)",
+            ),
+            _ => THROWING_PROXY,
         };
         self.ancestors.pop();
         converted
@@ -160,20 +151,30 @@ fn is_whole(value: &JsValue, text: &str) -> bool {
     !text.chars().any(|c| c == '\u{FFFD}') || JsValue::from_str(text) == *value
 }
 
-// Every step that can run the page's code (a Proxy trap, a getter) goes through an import
-// marked `catch`: an exception that crossed the wasm frames would skip their clean-up and leak
-// the wasm stack a little at each call.
+// Every step that can run the page's code (a Proxy trap, a getter) is an import marked `catch`
+// or catches in js/io.js: an exception that crossed the wasm frames would skip their clean-up
+// and leak the wasm stack a little at each call.
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
-    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
-
-    #[wasm_bindgen(js_namespace = Object, js_name = getPrototypeOf, catch)]
-    fn prototype_of(value: &JsValue) -> Result<JsValue, JsValue>;
-
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     fn own_keys(value: &JsValue) -> Result<Array, JsValue>;
 }
+
+// The kinds of value that `kind` of js/io.js tells apart.
+const KIND_UNDEFINED: u8 = 0;
+const KIND_NULL: u8 = 1;
+const KIND_FALSE: u8 = 2;
+const KIND_TRUE: u8 = 3;
+const KIND_NUMBER: u8 = 4;
+const KIND_STRING: u8 = 5;
+const KIND_FUNCTION: u8 = 6;
+const KIND_BIGINT: u8 = 7;
+const KIND_SYMBOL: u8 = 8;
+const KIND_ARRAY: u8 = 9;
+/// An object whose prototype is `null` or an `Object.prototype`, of this realm or another (an
+/// iframe's).
+const KIND_PLAIN_OBJECT: u8 = 10;
+const KIND_OTHER_OBJECT: u8 = 11;
 
 const THROWING_PROXY: Value = Value::Unsupported("an object whose Proxy traps throw");
 
@@ -184,13 +185,6 @@ pub fn number(value: f64) -> Value {
         .map(String::from)
         .unwrap_or_default();
     Value::Number(Number { value, text })
-}
-
-/// Returns whether the prototype is `null` or an `Object.prototype`, of this realm or another
-/// (an iframe's): the one prototype whose own prototype is `null`.
-fn is_plain_object(value: &JsValue) -> Result<bool, JsValue> {
-    let prototype = prototype_of(value)?;
-    Ok(prototype.is_null() || prototype_of(&prototype)?.is_null())
 }
 
 #[wasm_bindgen(module = "/js/errors.js")]

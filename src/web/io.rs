@@ -15,6 +15,9 @@ extern "C" {
     #[wasm_bindgen(js_name = startSoon)]
     pub fn start_soon();
 
+    /// Tells the kind of a value for the reading of a call's arguments (`KIND_*` of `convert`).
+    pub fn kind(value: &JsValue) -> u8;
+
     /// Starts the send loop unless it runs.
     pub fn send();
 
