@@ -108,7 +108,12 @@ impl Store {
     /// one a `reset` kept for the calls of an earlier generation still queued.
     pub fn identity_of(&self, visitor: &str) -> Identity {
         if visitor == self.visitor() {
-            return self.identity();
+            let identity = self.identity();
+            // A `reset` in another tab may have started a new generation meanwhile and cleared
+            // the identity; it keeps the old one first, so it is read below then.
+            if visitor == self.visitor() {
+                return identity;
+            }
         }
         let key = [ARCHIVE_PREFIX, visitor].concat();
         if let Some(text) = self.read(&key) {
@@ -131,6 +136,11 @@ impl Store {
         if visitor == self.visitor() {
             return self.save(identity);
         }
+        self.keep(visitor, identity);
+    }
+
+    /// Keeps the identity of the earlier visitor generation `visitor`, in storage and memory.
+    fn keep(&self, visitor: &str, identity: &Identity) {
         let text = [
             identity.hgid.as_deref().unwrap_or(""),
             "\n",
@@ -186,10 +196,13 @@ impl Store {
     pub fn forget_visitor(&self, generation: &str) {
         let old_visitor = self.visitor();
         let old = self.identity();
+        // The old identity is kept before the new generation is stored and the identity
+        // cleared, so that another tab sending a call of the old generation finds it in one
+        // place or the other at every moment.
+        self.keep(&old_visitor, &old);
         *self.visitor.borrow_mut() = generation.to_string();
         self.visitor_newer
             .set(self.local.is_some() && !self.write(VISITOR_KEY, Some(generation)));
-        self.save_identity_of(&old_visitor, &old);
         self.save(&Identity::default());
         self.set_location_optout(false);
         self.write(COOKIE_DONE_KEY, Some("1"));
