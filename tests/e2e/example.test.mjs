@@ -1,55 +1,21 @@
 // The example page, www-example/index.html, against a server that runs with its default demo
 // credentials and custom attributes, as a developer who tries the page would start it.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { launchBrowser, root, watchConsole } from "./harness.mjs";
+import { launchBrowser, root, spawnServer, watchConsole } from "./harness.mjs";
 
 // herogi-server's defaults when no --app-id, --app-secret or --custom-attribute is given.
 const DEMO_AUTHORIZATION = "Basic " + Buffer.from("demo-app:demo-secret").toString("base64");
-
-const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/herogi-server");
 
 /**
  * Starts herogi-server on loopback with a new database and its default credentials. The
  * harness's startServer cannot be used: it passes --app-id, and the server rejects an option
  * given twice.
  */
-async function startDemoServer() {
-  const dir = mkdtempSync(join(tmpdir(), "herogi-example-"));
-  const args = [
-    "--listen", "127.0.0.1:0",
-    "--db", join(dir, "herogi.db"),
-    "--static", join(root, "www-example"),
-    "--static", join(root, "dist"),
-  ];
-  const child = spawn(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"] });
-  const logs = [];
-  child.stderr.on("data", (chunk) => logs.push(chunk.toString()));
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("herogi-server did not start: " + out + logs.join(""))), 15000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk.toString();
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`herogi-server exited with ${code}: ${out}${logs.join("")}`)));
-  });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { url, stop };
+function startDemoServer() {
+  return spawnServer(["--static", join(root, "www-example"), "--static", join(root, "dist")]);
 }
 
 async function getDemoProfile(serverUrl, hgid) {

@@ -15,25 +15,16 @@ export const AUTHORIZATION = "Basic " + Buffer.from(`${APP_ID}:${APP_SECRET}`).t
 const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/herogi-server");
 
 /**
- * Starts herogi-server on 127.0.0.1 with a new database; it serves dist/ and the test pages.
- * Returns { url, stop, logs, dbPath }.
+ * Starts herogi-server on 127.0.0.1 with a new database in a new temporary folder and `args`
+ * after --listen and --db. Returns { url, stop, logs, dbPath }; stop ends the server and removes
+ * the folder.
  */
-export async function startServer(extraArgs = []) {
+export async function spawnServer(args) {
   const dir = mkdtempSync(join(tmpdir(), "herogi-e2e-"));
   const dbPath = join(dir, "herogi.db");
-  const args = [
-    "--listen", "127.0.0.1:0",
-    "--db", dbPath,
-    "--app-id", APP_ID,
-    "--app-secret", APP_SECRET,
-    "--custom-attribute", "plan",
-    "--custom-attribute", "score",
-    "--static", join(root, "tests/e2e/pages"),
-    "--static", join(root, "dist"),
-    "--static", join(root, "www-example"),
-    ...extraArgs,
-  ];
-  const child = spawn(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(serverBinary, ["--listen", "127.0.0.1:0", "--db", dbPath, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const logs = [];
   child.stderr.on("data", (chunk) => logs.push(chunk.toString()));
   const url = await new Promise((resolve, reject) => {
@@ -57,6 +48,23 @@ export async function startServer(extraArgs = []) {
     rmSync(dir, { recursive: true, force: true });
   };
   return { url, stop, logs, dbPath };
+}
+
+/**
+ * Starts herogi-server on 127.0.0.1 with a new database and the harness's credentials; it serves
+ * dist/ and the test pages. Returns { url, stop, logs, dbPath }.
+ */
+export function startServer(extraArgs = []) {
+  return spawnServer([
+    "--app-id", APP_ID,
+    "--app-secret", APP_SECRET,
+    "--custom-attribute", "plan",
+    "--custom-attribute", "score",
+    "--static", join(root, "tests/e2e/pages"),
+    "--static", join(root, "dist"),
+    "--static", join(root, "www-example"),
+    ...extraArgs,
+  ]);
 }
 
 /** Launches headless Chromium with flags that keep every connection on loopback. */
