@@ -5,8 +5,16 @@
 // page's CSP checks of eval (Chromium's DevTools protocol allows it), so each test calls the SDK
 // from a timer task of the page, which the policy governs like any page script.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import {
+  APP_ID,
+  APP_SECRET,
+  browser,
+  getProfile,
+  server,
+  useServerAndBrowser,
+  watchConsole,
+} from "./harness.mjs";
 
 const WITH_WASM = "script-src 'self' 'wasm-unsafe-eval'";
 const WITHOUT_WASM = "script-src 'self'";
@@ -14,18 +22,7 @@ const WITHOUT_WASM = "script-src 'self'";
 /** Maximum time a call may stay pending before a test counts it as hanging. */
 const SETTLE_BOUND_MS = 5000;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /**
  * Opens csp-page.html served with `policy` as its Content-Security-Policy header. Every

@@ -2,56 +2,26 @@
 // left behind by a page that went away reach the real herogi-server once each. Faults come from
 // the server's test switches (--test-switches), Playwright's offline mode and routing, and init
 // scripts that make localStorage throw.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import {
-  startServer,
-  launchBrowser,
-  getProfile,
-  watchConsole,
-  root,
   APP_ID,
   APP_SECRET,
-  switches,
+  admin,
+  browser,
+  getProfile,
+  root,
+  server,
+  useServerAndBrowser,
+  watchConsole,
 } from "./harness.mjs";
 
 const QUEUE_PREFIX = "herogi:q:";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer(["--test-switches"]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await setFaults({ count: 0 });
-  await switches(server.url).resetStats();
-});
-
-/** Sets the faults and delays of the next identify requests, as POST /admin/faults takes them. */
-function setFaults(plan) {
-  return switches(server.url).setFaults(plan);
-}
-
-/** Returns the server's identify counters: received, applied, repeated and faulted. */
-function getStats() {
-  return switches(server.url).stats();
-}
-
-/** Polls the server's counters until `done(stats)` holds. A timeout error shows the last ones. */
-function waitForStats(done, description, timeoutMs) {
-  return switches(server.url).waitForStats(done, description, timeoutMs);
-}
+useServerAndBrowser({ testSwitches: true });
 
 let idCounter = 0;
 
@@ -185,10 +155,10 @@ test("offline calls survive a reload", async () => {
     const messages = watchConsole(page);
     await initSdk(page);
     await context.setOffline(false);
-    await waitForStats((stats) => stats.applied >= 3, "three applied calls");
+    await admin.waitForStats((stats) => stats.applied >= 3, "three applied calls");
     await waitForQueueKeys(page, 0);
 
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.applied, 3);
     assert.equal(stats.faulted, 0);
     const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
@@ -295,7 +265,7 @@ test("failed removals are retried", async () => {
     }, externalId);
     // Delivered while removals fail, the entries leave storage once removing works again.
     await waitForQueueKeys(page, 0);
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.applied, 5);
     assert.equal(stats.repeated, 0);
 
@@ -304,14 +274,14 @@ test("failed removals are retried", async () => {
     await initSdk(page);
     await page.evaluate(() => herogi.ready());
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal((await getStats()).received, 5);
+    assert.equal((await admin.stats()).received, 5);
   } finally {
     await context.close();
   }
 });
 
 test("two 500s then success", async () => {
-  await setFaults({ status: 500, count: 2 });
+  await admin.setFaults({ status: 500, count: 2 });
   const context = await browser.newContext();
   try {
     const page = await openBlank(context);
@@ -321,7 +291,7 @@ test("two 500s then success", async () => {
     const result = await page.evaluate(() => herogi.identify({ firstname: "Patience" }));
 
     assert.equal(typeof result.hgid, "string");
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.faulted, 2);
     assert.equal(stats.applied, 1);
     assert.equal(stats.received, 3);
@@ -338,7 +308,7 @@ test("two 500s then success", async () => {
 });
 
 test("429 waits for Retry-After", async () => {
-  await setFaults({ status: 429, count: 1, retryAfter: "2" });
+  await admin.setFaults({ status: 429, count: 1, retryAfter: "2" });
   const context = await browser.newContext();
   try {
     const page = await openBlank(context);
@@ -353,7 +323,7 @@ test("429 waits for Retry-After", async () => {
     // startTime is the browser's clock, in milliseconds since the epoch.
     const [first, second] = posts.map((post) => post.request.timing().startTime);
     assert.ok(second - first >= 1900, `retried ${second - first} ms after the 429`);
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.faulted, 1);
     assert.equal(stats.applied, 1);
     const profile = await getProfile(server.url, result.hgid);
@@ -364,7 +334,7 @@ test("429 waits for Retry-After", async () => {
 });
 
 test("400 is final and reported", async () => {
-  await setFaults({ status: 400, count: 1 });
+  await admin.setFaults({ status: 400, count: 1 });
   const context = await browser.newContext();
   try {
     const page = await openBlank(context);
@@ -396,7 +366,7 @@ test("400 is final and reported", async () => {
     await page.evaluate(() => herogi.identify({ firstname: "Accepted" }));
     assert.deepEqual(posts.map((post) => post.body.firstname), ["Rejected", "Accepted"]);
     assert.deepEqual(await statuses(posts), [400, 200]);
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.received, 2);
     assert.equal(stats.faulted, 1);
     assert.equal(stats.applied, 1);
@@ -419,12 +389,12 @@ test("call then navigation arrives", async () => {
     }, user);
     await page.goto(`${server.url}/delivery-away.html`);
 
-    await waitForStats((stats) => stats.applied >= 1, "the call to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 1, "the call to be applied");
     const hgid = hgidOfExternalId(user);
     assert.ok(hgid, `no profile has externalUserId ${user}`);
     const profile = await getProfile(server.url, hgid);
     assert.equal(profile.firstname, "Leaving");
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.applied, 1);
   } finally {
     await context.close();
@@ -487,7 +457,7 @@ test("queued calls sent without idle time", async () => {
 });
 
 test("delayed call outlives its page", async () => {
-  await setFaults({ count: 1, delayMs: 3000 });
+  await admin.setFaults({ count: 1, delayMs: 3000 });
   const user = uniqueId("closer");
   const context = await browser.newContext();
   try {
@@ -498,10 +468,10 @@ test("delayed call outlives its page", async () => {
       herogi.identify(id, { firstname: "Closing" }).catch(() => {});
     }, user);
     // The server counts a request before its delay, so the page closes with it in flight.
-    await waitForStats((stats) => stats.received >= 1, "the request to reach the server");
+    await admin.waitForStats((stats) => stats.received >= 1, "the request to reach the server");
     await page.close();
 
-    await waitForStats((stats) => stats.applied >= 1, "the delayed call to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 1, "the delayed call to be applied");
     const profile = await getProfile(server.url, hgidOfExternalId(user));
     assert.equal(profile.firstname, "Closing");
 
@@ -511,7 +481,7 @@ test("delayed call outlives its page", async () => {
     const posts = watchIdentify(context);
     await initSdk(next);
     await waitForQueueKeys(next, 0);
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.applied, 1);
     assert.equal(stats.repeated, posts.length);
   } finally {
@@ -539,7 +509,7 @@ test("stale hgid recovers in the queue", async () => {
     assert.equal(posts[0].body.hgid, stale);
     assert.equal("hgid" in posts[1].body, false);
     assert.equal(posts[1].requestId, posts[0].requestId);
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.received, 2);
     assert.equal(stats.applied, 1);
     const profile = await getProfile(server.url, result.hgid);
@@ -598,7 +568,7 @@ test("full storage with 200 offline calls", async () => {
     const outcomes = await page.evaluate(() => window.outcomes);
     const rejected = outcomes.filter((outcome) => outcome !== "fulfilled");
     assert.deepEqual(rejected, [], "calls for one visitor are merged, so none is dropped");
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.ok(stats.received <= 100, `${stats.received} requests for a queue of at most 100`);
     assert.ok(stats.applied >= 1);
     const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
@@ -645,7 +615,7 @@ test("largest call queued at unload", async () => {
   const call = largeCall("Large");
   // The first call is delayed on the server, so the large one is still queued behind it when
   // the page goes away, and pagehide sends nothing while a request is in flight.
-  await setFaults({ count: 1, delayMs: 3000 });
+  await admin.setFaults({ count: 1, delayMs: 3000 });
   const context = await browser.newContext();
   try {
     const page = await openBlank(context);
@@ -658,16 +628,16 @@ test("largest call queued at unload", async () => {
       },
       [user, call],
     );
-    await waitForStats((stats) => stats.received >= 1, "the first request to reach the server");
+    await admin.waitForStats((stats) => stats.received >= 1, "the first request to reach the server");
     await page.goto(`${server.url}/delivery-away.html`);
-    await waitForStats((stats) => stats.applied >= 1, "the first call to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 1, "the first call to be applied");
     assert.ok(hgidOfExternalId(user), `no profile has externalUserId ${user}`);
 
     const next = await openBlank(context);
     const posts = watchIdentify(context);
     await initSdk(next);
     await waitForQueueKeys(next, 0);
-    await waitForStats((stats) => stats.applied >= 2, "the large call to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 2, "the large call to be applied");
 
     const large = posts.find((post) => post.body.lastname === call.userAttributes.lastname);
     assert.ok(large, "the next page did not send the large call");
@@ -676,7 +646,7 @@ test("largest call queued at unload", async () => {
     const profile = await getProfile(server.url, hgidOfExternalId(user));
     assert.equal(profile.firstname, call.userAttributes.firstname);
     assert.equal(profile.customAttributes.plan, call.customAttributes.plan);
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.applied, 2);
   } finally {
     await context.close();
@@ -778,12 +748,12 @@ test("silent server times out", { timeout: 60000 }, async () => {
     const page = await openBlank(context);
     await initSdk(page);
     // Twice the SDK's 15 s request deadline.
-    await setFaults({ count: 1, delayMs: 30000 });
+    await admin.setFaults({ count: 1, delayMs: 30000 });
     const user = uniqueId("patient");
     const result = await page.evaluate((id) => herogi.identify(id, { firstname: "Patient" }), user);
 
     assert.equal(result.hgid, hgidOfExternalId(user));
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.received, 2, "the call was sent again after the deadline");
     assert.deepEqual(await queueKeys(page), []);
   } finally {
@@ -832,16 +802,16 @@ test("no storage: unload sends all", { timeout: 60000 }, async () => {
     const page = await openBlank(context);
     await initSdk(page);
     // The first call is in flight when the page goes; the others exist only in its memory.
-    await setFaults({ count: 1, delayMs: 3000 });
+    await admin.setFaults({ count: 1, delayMs: 3000 });
     const users = [uniqueId("first"), uniqueId("second"), uniqueId("third")];
     await page.evaluate((ids) => {
       for (const id of ids) herogi.identify(id, { firstname: id }).catch(() => {});
       herogi.identify(ids[2], { lastname: "Merged" }).catch(() => {});
     }, users);
-    await waitForStats((stats) => stats.received >= 1, "the first call to be in flight");
+    await admin.waitForStats((stats) => stats.received >= 1, "the first call to be in flight");
     await page.goto(`${server.url}/delivery-away.html`);
 
-    await waitForStats((stats) => stats.applied >= 3, "the three visitors' calls to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 3, "the three visitors' calls to be applied");
     for (const user of users) {
       const hgid = hgidOfExternalId(user);
       assert.ok(hgid, `the call of ${user} was lost`);
@@ -862,11 +832,11 @@ test("retry keeps cross-tab order", { timeout: 60000 }, async () => {
     await initSdk(second);
     const user = uniqueId("ordered");
 
-    await setFaults({ count: 1, status: 503, retryAfter: "2" });
+    await admin.setFaults({ count: 1, status: 503, retryAfter: "2" });
     await first.evaluate((id) => {
       window.pending = herogi.identify(id, { firstname: "Earlier" });
     }, user);
-    await waitForStats((stats) => stats.faulted >= 1, "the first tab's call to fail once");
+    await admin.waitForStats((stats) => stats.faulted >= 1, "the first tab's call to fail once");
     await second.evaluate((id) => herogi.identify(id, { firstname: "Later" }), user);
     await first.evaluate(() => window.pending);
 

@@ -4,21 +4,18 @@
 // Promise.prototype without `catch`. No call may throw into the page,
 // and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import {
+  APP_ID,
+  APP_SECRET,
+  browser,
+  getProfile,
+  server,
+  useServerAndBrowser,
+  watchConsole,
+} from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 async function openPage(t) {
   const context = await browser.newContext();

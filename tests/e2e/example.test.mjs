@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { launchBrowser, root, spawnServer, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import { browser, root, server, spawnServer, useServerAndBrowser, watchConsole } from "./harness.mjs";
 
 // herogi-server's defaults when no --app-id, --app-secret or --custom-attribute is given.
 const DEMO_AUTHORIZATION = "Basic " + Buffer.from("demo-app:demo-secret").toString("base64");
@@ -26,18 +26,7 @@ async function getDemoProfile(serverUrl, hgid) {
   return response.json();
 }
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemoServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser({ start: startDemoServer });
 
 /** Opens the example page in a new context that closes when the test ends. */
 async function openExample(t, contextOptions = {}, path = "/index.html") {

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { after, before, beforeEach } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -138,7 +139,7 @@ export function initSdk(page) {
  * identify requests, and the identify counters (received, applied, repeated, faulted).
  */
 export function switches(serverUrl) {
-  const admin = async (path, body) => {
+  const send = async (path, body) => {
     const response = await fetch(`${serverUrl}${path}`, {
       method: body === undefined ? "GET" : "POST",
       headers: { Authorization: AUTHORIZATION, "Content-Type": "application/json" },
@@ -149,12 +150,12 @@ export function switches(serverUrl) {
     }
     return response.json();
   };
-  const stats = () => admin("/admin/stats");
+  const stats = () => send("/admin/stats");
   return {
     /** Sets the faults and delays of the next identify requests, as POST /admin/faults takes them. */
-    setFaults: (plan) => admin("/admin/faults", plan),
+    setFaults: (plan) => send("/admin/faults", plan),
     stats,
-    resetStats: () => admin("/admin/stats/reset", {}),
+    resetStats: () => send("/admin/stats/reset", {}),
     /** Polls the counters until `done(stats)` holds; a timeout error shows the last ones. */
     async waitForStats(done, description, timeoutMs = 20000) {
       const deadline = Date.now() + timeoutMs;
@@ -170,4 +171,36 @@ export function switches(serverUrl) {
       return last;
     },
   };
+}
+
+/** The server and browser of the calling test file, set by useServerAndBrowser's before hook. */
+export let server;
+export let browser;
+/** The test switches of `server`, set when useServerAndBrowser is called with testSwitches. */
+export let admin;
+
+/**
+ * Registers hooks that start herogi-server and Chromium before the tests of the calling file and
+ * stop them after those tests. The tests reach them as `server` and `browser`.
+ *
+ * `start` takes a list of extra server arguments and returns a started server, as startServer
+ * does. With testSwitches, that list is ["--test-switches"] and `admin` is set to the server's
+ * switches. Each test then starts with no faults and with the identify counters at zero.
+ */
+export function useServerAndBrowser({ start = startServer, testSwitches = false } = {}) {
+  before(async () => {
+    server = await start(testSwitches ? ["--test-switches"] : []);
+    if (testSwitches) admin = switches(server.url);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  if (testSwitches) {
+    beforeEach(async () => {
+      await admin.setFaults({ count: 0 });
+      await admin.resetStats();
+    });
+  }
 }

@@ -1,32 +1,22 @@
 // End-to-end tests of the visitor's identity: which hgid each identify call sends, what the SDK
 // keeps in localStorage, and what the real herogi-server stores.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import {
-  startServer,
-  launchBrowser,
-  getProfile,
-  identifyDirect,
-  watchConsole,
   APP_ID,
   APP_SECRET,
+  browser,
+  getProfile,
+  identifyDirect,
+  server,
+  useServerAndBrowser,
+  watchConsole,
 } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** Counts the profiles in the server's database, which stores one row per profile. */
 function countProfiles() {

@@ -2,21 +2,18 @@
 // shape rejected without a request, values JSON cannot hold, __proto__ keys, hostile arguments
 // that must never throw into the page, and apiUrl values that are not safe.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import {
+  APP_ID,
+  APP_SECRET,
+  browser,
+  getProfile,
+  server,
+  useServerAndBrowser,
+  watchConsole,
+} from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** Opens the test page in a new context and records every request that leaves the page. */
 async function openPage(t) {

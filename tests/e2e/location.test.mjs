@@ -2,24 +2,21 @@
 // permission granted or denied, with the position request left pending, and with
 // locationOptin OPTOUT.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, startServer, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import {
+  APP_ID,
+  APP_SECRET,
+  browser,
+  getProfile,
+  server,
+  useServerAndBrowser,
+  watchConsole,
+} from "./harness.mjs";
 
 const POSITION = { latitude: 12.12, longitude: 100.31 };
 const LOCATION_TEXT = '{"latitude":12.12,"longitude":100.31}';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** Opens the test page in a new context and records the body of every identify request. */
 async function openPage(t, contextOptions = {}) {

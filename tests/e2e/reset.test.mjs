@@ -2,37 +2,20 @@
 // another tab, a call that a closed page left in storage, the old script's `_hgid` cookie, and
 // a damaged stored hgid. After a reset the stored identity must stay empty until a new call
 // gets a response, and no call may send the old visitor's hgid for the new one.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startServer,
-  launchBrowser,
+  admin,
+  browser,
   getProfile,
   identifyDirect,
-  openBlank,
   initSdk,
-  switches,
+  openBlank,
+  server,
+  useServerAndBrowser,
 } from "./harness.mjs";
 
-let server;
-let browser;
-let admin;
-
-before(async () => {
-  server = await startServer(["--test-switches"]);
-  admin = switches(server.url);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await admin.setFaults({ count: 0 });
-  await admin.resetStats();
-});
+useServerAndBrowser({ testSwitches: true });
 
 /** Records the parsed body of every identify POST that the pages of `context` start. */
 function watchBodies(context) {

@@ -5,23 +5,21 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { after, before, test } from "node:test";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, root, startServer, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import {
+  APP_ID,
+  APP_SECRET,
+  browser,
+  getProfile,
+  root,
+  server,
+  useServerAndBrowser,
+  watchConsole,
+} from "./harness.mjs";
 
 const PAGE = "/snippet-queue.html";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** Opens a new context whose requests for herogi.min.js go through `handleScript`. */
 async function openContext(t, handleScript) {

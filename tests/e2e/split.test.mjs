@@ -8,14 +8,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, test } from "node:test";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, root, startServer, watchConsole } from "./harness.mjs";
+import {
+  APP_ID,
+  APP_SECRET,
+  browser,
+  getProfile,
+  root,
+  server,
+  startServer,
+  useServerAndBrowser,
+  watchConsole,
+} from "./harness.mjs";
 
 /** A copy of the core that the server sends as application/octet-stream, by its extension. */
 const WRONG_TYPE_CORE = "split-core-copy.bin";
 
 let pagesDir;
-let server;
-let browser;
 
 /** Returns a page that loads the split script with the given extra attributes on its tag. */
 function pageSource(scriptAttributes = "") {
@@ -29,7 +37,7 @@ function pageSource(scriptAttributes = "") {
 `;
 }
 
-before(async () => {
+before(() => {
   pagesDir = mkdtempSync(join(tmpdir(), "herogi-split-"));
   writeFileSync(join(pagesDir, "split.html"), pageSource());
   writeFileSync(join(pagesDir, "split-wrong-type.html"), pageSource(` data-wasm="/${WRONG_TYPE_CORE}"`));
@@ -38,13 +46,12 @@ before(async () => {
   const preload = '<link rel="preload" href="/herogi_bg.wasm" as="fetch" crossorigin="anonymous">';
   writeFileSync(join(pagesDir, "split-preload.html"), pageSource().replace("</head>", `${preload}</head>`));
   copyFileSync(join(root, "dist/herogi_bg.wasm"), join(pagesDir, WRONG_TYPE_CORE));
-  server = await startServer(["--static", pagesDir]);
-  browser = await launchBrowser();
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+// Registered after the hook above, so the server starts once the pages are written.
+useServerAndBrowser({ start: () => startServer(["--static", pagesDir]) });
+
+after(() => {
   if (pagesDir) rmSync(pagesDir, { recursive: true, force: true });
 });
 

@@ -1,28 +1,18 @@
 // End-to-end tests of identity storage when localStorage cannot be used: the SDK keeps the hgid
 // in memory for the page's life, warns once, and every identify call still succeeds.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startServer,
-  launchBrowser,
-  getProfile,
-  watchConsole,
   APP_ID,
   APP_SECRET,
+  browser,
+  getProfile,
+  server,
+  useServerAndBrowser,
+  watchConsole,
 } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /**
  * Records every identify POST of a page and its frames: its parsed body and a Promise of all its

@@ -2,17 +2,18 @@
 // browser context share localStorage, and only one of them sends at a time: the holder of a Web
 // Lock, or of a lease in storage without Web Locks. A closed tab's calls are sent by the next
 // page, and the real herogi-server applies each call once.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import {
-  startServer,
-  launchBrowser,
-  watchConsole,
-  getProfile,
   APP_ID,
   APP_SECRET,
-  switches,
+  admin,
+  browser,
+  getProfile,
+  server,
+  useServerAndBrowser,
+  watchConsole,
 } from "./harness.mjs";
 
 const QUEUE_PREFIX = "herogi:q:";
@@ -26,33 +27,7 @@ function hideWebLocks() {
   });
 }
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer(["--test-switches"]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await switches(server.url).setFaults({ count: 0 });
-  await switches(server.url).resetStats();
-});
-
-/** Returns the server's identify counters: received, applied, repeated and faulted. */
-function getStats() {
-  return switches(server.url).stats();
-}
-
-/** Polls the server's counters until `done(stats)` holds. A timeout error shows the last ones. */
-function waitForStats(done, description, timeoutMs) {
-  return switches(server.url).waitForStats(done, description, timeoutMs);
-}
+useServerAndBrowser({ testSwitches: true });
 
 /**
  * Records every identify POST that the pages of `context` start: the page, its X-Request-Id,
@@ -159,12 +134,12 @@ async function checkTwoTabs(context) {
   await waitForQueueKeys(tabA, names.length);
   await context.setOffline(false);
 
-  await waitForStats((stats) => stats.applied >= names.length, `${names.length} applied calls`);
+  await admin.waitForStats((stats) => stats.applied >= names.length, `${names.length} applied calls`);
   await waitForQueueKeys(tabA, 0);
   await tabA.waitForFunction(() => window.outcomes.length === 3, null, { timeout: 20000 });
   await tabB.waitForFunction(() => window.outcomes.length === 3, null, { timeout: 20000 });
 
-  const stats = await getStats();
+  const stats = await admin.stats();
   assert.equal(stats.applied, names.length);
   const byCall = requestIdsByCall(posts);
   assert.deepEqual([...byCall.keys()].sort(), [...names].sort());
@@ -206,9 +181,9 @@ test("interleaved tab calls keep order", async () => {
     await initSdk(tabB);
 
     // While A1 is in flight, B makes B2 and then A makes A3: B2 must go before A3.
-    await switches(server.url).setFaults({ count: 1, delayMs: 1500 });
+    await admin.setFaults({ count: 1, delayMs: 1500 });
     await identifyInPage(tabA, "A1");
-    await waitForStats((stats) => stats.received >= 1, "A1 to be in flight");
+    await admin.waitForStats((stats) => stats.received >= 1, "A1 to be in flight");
     await identifyInPage(tabB, "B2");
     await tabB.waitForTimeout(100);
     await identifyInPage(tabA, "A3");
@@ -242,10 +217,10 @@ test("closed tab's calls sent by next", async () => {
     const tabB = await openBlank(context);
     const messages = watchConsole(tabB);
     await initSdk(tabB);
-    await waitForStats((stats) => stats.applied >= 2, "the closed tab's calls to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 2, "the closed tab's calls to be applied");
     await waitForQueueKeys(tabB, 0);
 
-    const stats = await getStats();
+    const stats = await admin.stats();
     assert.equal(stats.applied, 2);
     const sentByB = posts.filter((post) => post.page === tabB);
     assert.deepEqual([...new Set(sentByB.map((post) => post.requestId))].sort(), leftIds.sort());
@@ -293,7 +268,7 @@ async function checkLongLivedTabs(context) {
   await tabB.waitForTimeout(500);
   await context.setOffline(false);
 
-  await waitForStats((stats) => stats.applied >= 3, "three applied calls");
+  await admin.waitForStats((stats) => stats.applied >= 3, "three applied calls");
   await waitForQueueKeys(tabA, 0);
   await tabA.waitForFunction(() => window.outcomes.length === 2, null, { timeout: 20000 });
   await tabB.waitForFunction(() => window.outcomes.length === 1, null, { timeout: 20000 });
@@ -310,7 +285,7 @@ async function checkLongLivedTabs(context) {
   for (const [id, senders] of sendersById) {
     assert.equal(senders.length, 1, `call ${id} was sent by tabs ${senders}`);
   }
-  const stats = await getStats();
+  const stats = await admin.stats();
   assert.equal(stats.applied, 3);
   assert.equal(stats.repeated, 0);
 }
@@ -349,9 +324,9 @@ test("slow request keeps the lease", { timeout: 60000 }, async () => {
     await tabA.waitForFunction(() => window.outcomes.length === 1, null, { timeout: 20000 });
 
     // Longer than the 10 s lease and shorter than the 15 s request deadline.
-    await switches(server.url).setFaults({ count: 1, delayMs: 12000 });
+    await admin.setFaults({ count: 1, delayMs: 12000 });
     await identifyInPage(tabA, "Slow");
-    await waitForStats((stats) => stats.received >= 2, "the slow call to be in flight");
+    await admin.waitForStats((stats) => stats.received >= 2, "the slow call to be in flight");
     await identifyInPage(tabB, "After");
     await tabA.waitForFunction(() => window.outcomes.length === 2, null, { timeout: 30000 });
     await tabB.waitForFunction(() => window.outcomes.length === 1, null, { timeout: 30000 });
@@ -373,16 +348,16 @@ test("reloaded tab's calls go without locks", { timeout: 60000 }, async () => {
     await initSdk(tabB);
 
     // B holds the lease while it waits to retry; A's calls are stored when A reloads.
-    await switches(server.url).setFaults({ count: 1, status: 503, retryAfter: "4" });
+    await admin.setFaults({ count: 1, status: 503, retryAfter: "4" });
     await identifyInPage(tabB, "FromB");
-    await waitForStats((stats) => stats.faulted >= 1, "B's call to fail once");
+    await admin.waitForStats((stats) => stats.faulted >= 1, "B's call to fail once");
     await identifyInPage(tabA, "FromA1");
     await identifyInPage(tabA, "FromA2");
     await waitForQueueKeys(tabA, 3);
     await tabA.reload();
     await initSdk(tabA);
 
-    await waitForStats((stats) => stats.applied >= 3, "the three calls to be applied", 40000);
+    await admin.waitForStats((stats) => stats.applied >= 3, "the three calls to be applied", 40000);
     await waitForQueueKeys(tabA, 0);
   } finally {
     await context.close();
