@@ -4,42 +4,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  root,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, root, server, useServerAndBrowser } from "./harness.mjs";
+import { initSdk, openBlankInNewContext } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
-async function openPage(t) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  const bodies = [];
-  page.on("request", (request) => {
-    if (request.url().endsWith("/v1/identify")) bodies.push(JSON.parse(request.postData()));
-  });
-  await page.goto(`${server.url}/blank.html`);
-  return { page, messages, bodies };
-}
-
-function init(page) {
-  return page.evaluate(
-    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
-    [APP_ID, APP_SECRET],
-  );
-}
-
 test("getHgid follows the stored visitor", async (t) => {
-  const { page } = await openPage(t);
-  await init(page);
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
   const seen = await page.evaluate(async () => {
     await herogi.ready();
     const before = herogi.getHgid();
@@ -51,8 +23,8 @@ test("getHgid follows the stored visitor", async (t) => {
 });
 
 test("getHgid right after ready reads storage", async (t) => {
-  const { page } = await openPage(t);
-  await init(page);
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
   const { hgid } = await page.evaluate(() => herogi.identify({ city: "Oslo" }));
   await page.reload();
   // init leaves opening storage until the page is idle; getHgid in the task where ready resolves
@@ -68,8 +40,8 @@ test("getHgid right after ready reads storage", async (t) => {
 });
 
 test("reset starts a new visitor", async (t) => {
-  const { page, bodies } = await openPage(t);
-  await init(page);
+  const { page, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const seen = await page.evaluate(async () => {
     const first = await herogi.identify("api-reset-alice", { firstname: "Alice" });
     herogi.reset();
@@ -89,8 +61,8 @@ test("reset starts a new visitor", async (t) => {
 });
 
 test("call queued before reset keeps old visitor", async (t) => {
-  const { page, bodies } = await openPage(t);
-  await init(page);
+  const { page, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const seen = await page.evaluate(async () => {
     const first = await herogi.identify({ firstname: "Before" });
     // Not awaited: this call is still queued when reset runs.
@@ -109,7 +81,7 @@ test("call queued before reset keeps old visitor", async (t) => {
 });
 
 test("ready resolves after init", async (t) => {
-  const { page } = await openPage(t);
+  const { page } = await openBlankInNewContext(t);
   const order = await page.evaluate(async ([appId, appSecret]) => {
     const events = [];
     const ready = herogi.ready().then(() => events.push("ready"));
@@ -125,14 +97,14 @@ test("ready resolves after init", async (t) => {
 });
 
 test("version matches package.json", async (t) => {
-  const { page } = await openPage(t);
+  const { page } = await openBlankInNewContext(t);
   const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   assert.equal(await page.evaluate(() => herogi.version), version);
 });
 
 test("errors are HerogiError instances", async (t) => {
-  const { page } = await openPage(t);
-  await init(page);
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
   const error = await page.evaluate(async () => {
     try {
       await herogi.identify("undefined");
@@ -157,7 +129,7 @@ test("errors are HerogiError instances", async (t) => {
 });
 
 test("http error has status and class", async (t) => {
-  const { page, messages } = await openPage(t);
+  const { page, messages } = await openBlankInNewContext(t);
   const error = await page.evaluate(async () => {
     herogi.init("e2e-app", "wrong-secret", false, { apiUrl: location.origin });
     try {

@@ -6,15 +6,8 @@
 // from a timer task of the page, which the policy governs like any page script.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, server, useServerAndBrowser } from "./harness.mjs";
+import { newPageInNewContext } from "./page-helpers.mjs";
 
 const WITH_WASM = "script-src 'self' 'wasm-unsafe-eval'";
 const WITHOUT_WASM = "script-src 'self'";
@@ -30,14 +23,7 @@ useServerAndBrowser();
  * installed before any script of the page runs.
  */
 async function openPage(t, policy) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  const identifyRequests = [];
-  page.on("request", (request) => {
-    if (request.url().endsWith("/v1/identify")) identifyRequests.push(request.url());
-  });
+  const { page, messages, requests } = await newPageInNewContext(t);
   await page.addInitScript(() => {
     window.violations = [];
     window.addEventListener("securitypolicyviolation", (event) => {
@@ -58,7 +44,7 @@ async function openPage(t, policy) {
   });
   const response = await page.goto(pageUrl);
   assert.equal(response.headers()["content-security-policy"], policy);
-  return { page, messages, identifyRequests };
+  return { page, messages, requests };
 }
 
 test("wasm-unsafe-eval policy runs the SDK", async (t) => {
@@ -105,7 +91,7 @@ test("policy blocks eval in page tasks", async (t) => {
 });
 
 test("no wasm-unsafe-eval fails calls fast", async (t) => {
-  const { page, messages, identifyRequests } = await openPage(t, WITHOUT_WASM);
+  const { page, messages, requests } = await openPage(t, WITHOUT_WASM);
   const seen = await page.evaluate(
     async ([appId, appSecret, boundMs]) => {
       /** Describes how a Promise settled, or that it was still pending after `boundMs`. */
@@ -146,7 +132,7 @@ test("no wasm-unsafe-eval fails calls fast", async (t) => {
   }
   assert.deepEqual(seen.callbackCalls, [[false, "LOAD_FAILED"]]);
   assert.equal(seen.hgid, null);
-  assert.deepEqual(identifyRequests, []);
+  assert.deepEqual(requests.filter((url) => url.endsWith("/v1/identify")), []);
 
   const wasmErrors = messages.errors.filter((text) => text.includes("'wasm-unsafe-eval'"));
   assert.equal(wasmErrors.length, 1, messages.all.join("\n"));

@@ -7,17 +7,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import {
-  APP_ID,
-  APP_SECRET,
-  admin,
-  browser,
-  getProfile,
-  root,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { admin, browser, getProfile, root, server, useServerAndBrowser } from "./harness.mjs";
+import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
 
 const QUEUE_PREFIX = "herogi:q:";
 
@@ -72,21 +63,6 @@ function watchIdentify(context) {
 async function statuses(posts) {
   const responses = await Promise.all(posts.map((post) => post.request.response()));
   return responses.map((response) => response?.status() ?? "failed");
-}
-
-/** Opens blank.html, which loads herogi.min.js, in a new page of `context`. */
-async function openBlank(context) {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/blank.html`);
-  return page;
-}
-
-/** Calls init with the harness's credentials and this server as apiUrl. */
-function initSdk(page) {
-  return page.evaluate(
-    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
-    [APP_ID, APP_SECRET],
-  );
 }
 
 /** Returns the localStorage keys of the calls that wait for delivery. */

@@ -5,24 +5,14 @@
 // and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, server, useServerAndBrowser } from "./harness.mjs";
+import { openBlankInNewContext } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
+/** Opens blank.html as openBlankInNewContext does, and defines outcomeOf and attempt there. */
 async function openPage(t) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  await page.goto(server.url + "/blank.html");
+  const { page, messages } = await openBlankInNewContext(t);
   // Reads how a call's Promise settles. A call still pending after 10 s counts as failed, so a
   // broken SDK fails the test instead of stalling it.
   await page.evaluate(() => {

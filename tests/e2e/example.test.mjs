@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { browser, root, server, spawnServer, useServerAndBrowser, watchConsole } from "./harness.mjs";
+import { root, server, spawnServer, useServerAndBrowser } from "./harness.mjs";
+import { newPageInNewContext } from "./page-helpers.mjs";
 
 // herogi-server's defaults when no --app-id, --app-secret or --custom-attribute is given.
 const DEMO_AUTHORIZATION = "Basic " + Buffer.from("demo-app:demo-secret").toString("base64");
@@ -30,10 +31,7 @@ useServerAndBrowser({ start: startDemoServer });
 
 /** Opens the example page in a new context that closes when the test ends. */
 async function openExample(t, contextOptions = {}, path = "/index.html") {
-  const context = await browser.newContext(contextOptions);
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
+  const { page, messages } = await newPageInNewContext(t, contextOptions);
   await page.goto(server.url + path);
   return { page, messages };
 }

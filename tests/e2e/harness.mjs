@@ -17,8 +17,8 @@ const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/h
 
 /**
  * Starts herogi-server on 127.0.0.1 with a new database in a new temporary folder and `args`
- * after --listen and --db. Returns { url, stop, logs, dbPath }; stop ends the server and removes
- * the folder.
+ * after --listen and --db. Returns { url, stop, logs, dbPath }, where stop ends the server and
+ * removes the folder.
  */
 export async function spawnServer(args) {
   const dir = mkdtempSync(join(tmpdir(), "herogi-e2e-"));
@@ -52,7 +52,7 @@ export async function spawnServer(args) {
 }
 
 /**
- * Starts herogi-server on 127.0.0.1 with a new database and the harness's credentials; it serves
+ * Starts herogi-server on 127.0.0.1 with a new database and the harness's credentials, serving
  * dist/ and the test pages. Returns { url, stop, logs, dbPath }.
  */
 export function startServer(extraArgs = []) {
@@ -105,33 +105,6 @@ export async function identifyDirect(serverUrl, body) {
     body: JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
-}
-
-/** Collects console errors and page errors of a page, to assert there are none. */
-export function watchConsole(page) {
-  const messages = { errors: [], warnings: [], all: [] };
-  page.on("console", (message) => {
-    messages.all.push(`${message.type()}: ${message.text()}`);
-    if (message.type() === "error") messages.errors.push(message.text());
-    if (message.type() === "warning") messages.warnings.push(message.text());
-  });
-  page.on("pageerror", (error) => messages.errors.push(`pageerror: ${error.message}`));
-  return messages;
-}
-
-/** Opens blank.html of `serverUrl`, a page that loads herogi.min.js, in a new page of `context`. */
-export async function openBlank(context, serverUrl) {
-  const page = await context.newPage();
-  await page.goto(`${serverUrl}/blank.html`);
-  return page;
-}
-
-/** Calls init with the harness's credentials and the page's own server as apiUrl. */
-export function initSdk(page) {
-  return page.evaluate(
-    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
-    [APP_ID, APP_SECRET],
-  );
 }
 
 /**

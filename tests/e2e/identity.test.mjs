@@ -13,8 +13,8 @@ import {
   identifyDirect,
   server,
   useServerAndBrowser,
-  watchConsole,
 } from "./harness.mjs";
+import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
@@ -45,21 +45,6 @@ function watchIdentify(page) {
     });
   });
   return posts;
-}
-
-/** Opens blank.html, which loads herogi.min.js, in a new page of `context`. */
-async function openBlank(context) {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/blank.html`);
-  return page;
-}
-
-/** Calls init with the harness's credentials and this server as apiUrl. */
-function initSdk(page) {
-  return page.evaluate(
-    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
-    [APP_ID, APP_SECRET],
-  );
 }
 
 function storedHgid(page) {

@@ -3,50 +3,14 @@
 // that must never throw into the page, and apiUrl values that are not safe.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, server, useServerAndBrowser } from "./harness.mjs";
+import { identify, initSdk, openBlankInNewContext } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
-/** Opens the test page in a new context and records every request that leaves the page. */
-async function openPage(t) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  const bodies = [];
-  const requests = [];
-  page.on("request", (request) => {
-    requests.push(request.url());
-    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
-      bodies.push(JSON.parse(request.postData()));
-    }
-  });
-  await page.goto(server.url + "/blank.html");
-  return { page, messages, bodies, requests };
-}
-
-function init(page) {
-  return page.evaluate(
-    ([appId, appSecret, apiUrl]) => herogi.init(appId, appSecret, false, { apiUrl }),
-    [APP_ID, APP_SECRET, server.url],
-  );
-}
-
-function identify(page, ...args) {
-  return page.evaluate((list) => herogi.identify(...list), args);
-}
-
 test("invalid values are dropped, valid ones stored", async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const result = await identify(
     page,
     "input-dropped",
@@ -97,8 +61,8 @@ test("invalid values are dropped, valid ones stored", async (t) => {
 });
 
 test("wrong call shape rejects without request", async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const cases = [
     { args: ["u1", "not an object"], field: "userAttributes" },
     { args: [[1]], field: "externalId" },
@@ -145,8 +109,8 @@ test("wrong call shape rejects without request", async (t) => {
 });
 
 test("wrong call shape reaches the callback", async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const outcome = await page.evaluate(
     () =>
       new Promise((resolve) => {
@@ -175,8 +139,8 @@ const UNSUPPORTED_CUSTOM_VALUES = [
 
 for (const name of UNSUPPORTED_CUSTOM_VALUES) {
   test(`customAttributes with ${name} dropped whole`, async (t) => {
-    const { page, messages, bodies } = await openPage(t);
-    await init(page);
+    const { page, messages, bodies } = await openBlankInNewContext(t);
+    await initSdk(page);
     const outcome = await page.evaluate(async (kind) => {
       const custom = { plan: "pro" };
       if (kind === "a BigInt") custom.score = 10n;
@@ -214,8 +178,8 @@ for (const name of UNSUPPORTED_CUSTOM_VALUES) {
 }
 
 test("__proto__ key is sent as data", async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const outcome = await page.evaluate(async () => {
     const custom = JSON.parse(
       '{"__proto__": {"polluted": "yes"}, "plan": "pro", "score": {"__proto__": {"polluted": "nested"}}}',
@@ -253,8 +217,8 @@ test("__proto__ key is sent as data", async (t) => {
 });
 
 test("throwing getter dropped as unreadable", async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const result = await page.evaluate(() =>
     herogi.identify(
       "input-unreadable",
@@ -301,7 +265,7 @@ test("throwing getter dropped as unreadable", async (t) => {
 });
 
 test("hostile arguments never throw", { timeout: 30000 }, async (t) => {
-  const { page, messages, bodies } = await openPage(t);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
   const outcomes = await page.evaluate(async ([appId, appSecret, apiUrl]) => {
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
@@ -383,8 +347,8 @@ test(
   async (t) => {
     // A page's Proxy trap that throws must not unwind through the wasm core: many of them in a
     // row would exhaust or corrupt its memory.
-    const { page, messages } = await openPage(t);
-    await init(page);
+    const { page, messages } = await openBlankInNewContext(t);
+    await initSdk(page);
     const outcome = await page.evaluate(async () => {
       const hostile = new Proxy({}, {
         ownKeys() {
@@ -417,7 +381,7 @@ test(
 );
 
 test("http apiUrl for remote host rejected", async (t) => {
-  const { page, messages, requests } = await openPage(t);
+  const { page, messages, requests } = await openBlankInNewContext(t);
   await page.evaluate(
     ([appId, appSecret]) => {
       herogi.init(appId, appSecret, false, { apiUrl: "http://api.example.com" });
@@ -427,7 +391,7 @@ test("http apiUrl for remote host rejected", async (t) => {
   );
   // Both inits were rejected, so this one configures the SDK. Calls run in order, so once the
   // identify has resolved, the rejected inits have been handled.
-  await init(page);
+  await initSdk(page);
   await identify(page, "input-http-rejected");
 
   assert.equal(messages.errors.length, 2, messages.all.join("\n"));
@@ -452,7 +416,7 @@ function isConfigured(page) {
 }
 
 test("unsafe apiUrl forms rejected", async (t) => {
-  const { page, messages, requests } = await openPage(t);
+  const { page, messages, requests } = await openBlankInNewContext(t);
   // Each value does not parse, carries a user name and password, or resolves against this
   // http:// page to another origin, over http.
   const values = [
@@ -479,7 +443,7 @@ test("unsafe apiUrl forms rejected", async (t) => {
   }
 
   // Every init above failed, so this one configures the SDK, and its calls go to the server.
-  await init(page);
+  await initSdk(page);
   await identify(page, "input-unsafe-api-url");
 
   assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
@@ -492,7 +456,7 @@ test("unsafe apiUrl forms rejected", async (t) => {
 });
 
 test("apiUrl of another scheme rejected", async (t) => {
-  const { page, messages, requests } = await openPage(t);
+  const { page, messages, requests } = await openBlankInNewContext(t);
   const values = ["ftp://example.com", "ws://127.0.0.1:8080", "javascript:alert(1)", "localhost:8080"];
   for (const apiUrl of values) {
     await page.evaluate(
@@ -525,7 +489,7 @@ test("apiUrl of another scheme rejected", async (t) => {
 });
 
 test("path apiUrl follows page base", async (t) => {
-  const { page, messages, requests } = await openPage(t);
+  const { page, messages, requests } = await openBlankInNewContext(t);
   await page.evaluate(
     ([appId, appSecret]) => {
       // A base element on another origin makes the path resolve there.
@@ -562,8 +526,8 @@ test("path apiUrl follows page base", async (t) => {
 });
 
 test("huge arrays dropped without stalling", { timeout: 120000 }, async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const cases = ["sparse 2^32-1", "sparse 1e7", "Proxy length 2^53", "40000 x 40000 nested"];
   const outcomes = await page.evaluate(async (names) => {
     const make = {
@@ -624,8 +588,8 @@ test("huge arrays dropped without stalling", { timeout: 120000 }, async (t) => {
 });
 
 test("lone surrogates dropped, pairs kept", async (t) => {
-  const { page, messages, bodies } = await openPage(t);
-  await init(page);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const outcome = await page.evaluate(async () => {
     const lone = { firstname: "Ann\uD800", lastname: "Re\uFFFDplaced", city: "Oslo \uD83D\uDE00" };
     const custom = { plan: "pro\uDC00" };
@@ -674,8 +638,8 @@ test("lone surrogates dropped, pairs kept", async (t) => {
 });
 
 test("objects from another frame are plain", async (t) => {
-  const { page, bodies } = await openPage(t);
-  await init(page);
+  const { page, bodies } = await openBlankInNewContext(t);
+  await initSdk(page);
   const hgid = await page.evaluate(async () => {
     const frame = document.createElement("iframe");
     document.body.append(frame);

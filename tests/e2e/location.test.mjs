@@ -3,54 +3,20 @@
 // locationOptin OPTOUT.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, server, useServerAndBrowser } from "./harness.mjs";
+import { identify, initSdk, openBlankInNewContext } from "./page-helpers.mjs";
 
 const POSITION = { latitude: 12.12, longitude: 100.31 };
 const LOCATION_TEXT = '{"latitude":12.12,"longitude":100.31}';
 
 useServerAndBrowser();
 
-/** Opens the test page in a new context and records the body of every identify request. */
-async function openPage(t, contextOptions = {}) {
-  const context = await browser.newContext(contextOptions);
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  const bodies = [];
-  page.on("request", (request) => {
-    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
-      bodies.push(JSON.parse(request.postData()));
-    }
-  });
-  await page.goto(server.url + "/blank.html");
-  return { context, page, messages, bodies };
-}
-
-function init(page, askLocation) {
-  return page.evaluate(
-    ([appId, appSecret, ask, apiUrl]) => herogi.init(appId, appSecret, ask, { apiUrl }),
-    [APP_ID, APP_SECRET, askLocation, server.url],
-  );
-}
-
-function identify(page, ...args) {
-  return page.evaluate((list) => herogi.identify(...list), args);
-}
-
 test("granted position is stored", async (t) => {
-  const { page, messages, bodies } = await openPage(t, {
+  const { page, messages, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const result = await identify(page, "location-granted", { firstname: "Geo" });
 
   assert.equal(bodies.length, 1);
@@ -62,7 +28,7 @@ test("granted position is stored", async (t) => {
 });
 
 test("locationSubscribe of old init form", async (t) => {
-  const { page, bodies } = await openPage(t, {
+  const { page, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
@@ -79,11 +45,11 @@ test("locationSubscribe of old init form", async (t) => {
 });
 
 test("no askLocation sends no position", async (t) => {
-  const { page, bodies } = await openPage(t, {
+  const { page, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, false);
+  await initSdk(page);
   const result = await identify(page, "location-not-asked");
 
   assert.equal(bodies.length, 1);
@@ -94,8 +60,8 @@ test("no askLocation sends no position", async (t) => {
 
 test("denied permission still identifies", async (t) => {
   // Without a granted permission, headless Chromium denies the request.
-  const { page, messages, bodies } = await openPage(t);
-  await init(page, true);
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await initSdk(page, { askLocation: true });
   const result = await identify(page, "location-denied", { city: "Hua Hin" });
   const second = await identify(page, { lastname: "Denied" });
 
@@ -112,7 +78,7 @@ test("denied permission still identifies", async (t) => {
 test("pending position does not block identify", async (t) => {
   // With the permission granted but no emulated position, Chromium has no position source on
   // loopback and leaves getCurrentPosition unanswered, so the call waits for it and gives up.
-  const { page, messages, bodies } = await openPage(t, { permissions: ["geolocation"] });
+  const { page, messages, bodies } = await openBlankInNewContext(t, { permissions: ["geolocation"] });
   await page.evaluate(() => {
     window.pageProbe = "no answer";
     navigator.geolocation.getCurrentPosition(
@@ -120,7 +86,7 @@ test("pending position does not block identify", async (t) => {
       (error) => (window.pageProbe = "error " + error.code),
     );
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const result = await identify(page, "location-pending", { firstname: "Pending" });
 
   // The page's own request, made before the SDK's, is still pending, so Chromium had no
@@ -138,7 +104,7 @@ test("unanswered prompt does not block identify", async (t) => {
   // Headless Chromium denies a permission prompt at once, also after CDP Browser.setPermission
   // with "prompt", so a visitor who never responds to the prompt is modelled by a
   // getCurrentPosition that never calls back.
-  const { context, page, messages, bodies } = await openPage(t);
+  const { context, page, messages, bodies } = await openBlankInNewContext(t);
   await context.addInitScript(() => {
     window.positionRequests = 0;
     navigator.geolocation.getCurrentPosition = function () {
@@ -146,7 +112,7 @@ test("unanswered prompt does not block identify", async (t) => {
     };
   });
   await page.reload();
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const result = await identify(page, "location-unanswered", { firstname: "Silent" });
 
   assert.equal(await page.evaluate(() => window.positionRequests), 1);
@@ -159,18 +125,18 @@ test("unanswered prompt does not block identify", async (t) => {
 });
 
 test("OPTOUT keeps position out and is remembered", async (t) => {
-  const { page, messages, bodies } = await openPage(t, {
+  const { page, messages, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const first = await identify(page, "location-optout", { firstname: "Private" }, null, {
     locationOptin: "OPTOUT",
   });
   const second = await identify(page, { city: "Chiang Mai" });
 
   await page.reload();
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const third = await identify(page, { lastname: "Still private" });
 
   assert.equal(second.hgid, first.hgid);
@@ -191,11 +157,11 @@ test("OPTOUT keeps position out and is remembered", async (t) => {
 });
 
 test("OPTIN after OPTOUT sends position again", async (t) => {
-  const { page, bodies } = await openPage(t, {
+  const { page, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const first = await identify(page, "location-optin-again", null, null, { locationOptin: "optout" });
   const second = await identify(page, null, null, null, { locationOptin: "OPT-IN" });
 
@@ -208,11 +174,11 @@ test("OPTIN after OPTOUT sends position again", async (t) => {
 });
 
 test("queued OPTOUT ignores later OPTIN", async (t) => {
-  const { page, bodies } = await openPage(t, {
+  const { page, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const [first, second] = await page.evaluate(() =>
     Promise.all([
       herogi.identify("location-queued-optout", null, null, { locationOptin: "OPTOUT" }),
@@ -228,14 +194,14 @@ test("queued OPTOUT ignores later OPTIN", async (t) => {
 });
 
 test("OPTOUT seen across tabs", async (t) => {
-  const { context, page, bodies } = await openPage(t, {
+  const { context, page, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   const other = await context.newPage();
   await other.goto(server.url + "/blank.html");
-  await init(other, true);
+  await initSdk(other, { askLocation: true });
   await identify(other, "location-other-tab", null, null, { locationOptin: "OPTOUT" });
 
   await identify(page, { city: "Lampang" });
@@ -245,14 +211,14 @@ test("OPTOUT seen across tabs", async (t) => {
 });
 
 test("OPTIN after reload asks again", async (t) => {
-  const { page, bodies } = await openPage(t, {
+  const { page, bodies } = await openBlankInNewContext(t, {
     permissions: ["geolocation"],
     geolocation: POSITION,
   });
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   await identify(page, "location-optin-reload", null, null, { locationOptin: "OPTOUT" });
   await page.reload();
-  await init(page, true);
+  await initSdk(page, { askLocation: true });
   await identify(page, null, null, null, { locationOptin: "OPTIN" });
   await identify(page, { city: "Hat Yai" });
 

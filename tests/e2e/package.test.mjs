@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import * as esbuild from "esbuild";
-import { APP_ID, APP_SECRET, getProfile, launchBrowser, root, startServer, watchConsole } from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, launchBrowser, root, startServer } from "./harness.mjs";
+import { watchConsole } from "./page-helpers.mjs";
 
 const run = promisify(execFile);
 const bin = (name) => join(root, "node_modules/.bin", name);

@@ -4,16 +4,8 @@
 // gets a response, and no call may send the old visitor's hgid for the new one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  admin,
-  browser,
-  getProfile,
-  identifyDirect,
-  initSdk,
-  openBlank,
-  server,
-  useServerAndBrowser,
-} from "./harness.mjs";
+import { admin, browser, getProfile, identifyDirect, server, useServerAndBrowser } from "./harness.mjs";
+import { initSdk, openBlank } from "./page-helpers.mjs";
 
 useServerAndBrowser({ testSwitches: true });
 
@@ -39,7 +31,7 @@ async function identify(page, ...args) {
 test("reset during in-flight call holds", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const page = await openBlank(context, server.url);
+  const page = await openBlank(context);
   await initSdk(page);
   const alice = await identify(page, "reset-inflight-alice", { firstname: "Alice" });
 
@@ -63,11 +55,11 @@ test("reset in another tab holds", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   const bodies = watchBodies(context);
-  const first = await openBlank(context, server.url);
+  const first = await openBlank(context);
   await initSdk(first);
   const alice = await identify(first, { firstname: "Alice" });
 
-  const second = await openBlank(context, server.url);
+  const second = await openBlank(context);
   await initSdk(second);
   await admin.setFaults({ count: 1, delayMs: 1500 });
   await first.evaluate(() => {
@@ -89,7 +81,7 @@ test("logout with a left-behind call", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   const bodies = watchBodies(context);
-  const left = await openBlank(context, server.url);
+  const left = await openBlank(context);
   await initSdk(left);
   const alice = await identify(left, "reset-orphan-alice", { firstname: "Alice" });
 
@@ -102,7 +94,7 @@ test("logout with a left-behind call", async (t) => {
   await left.close({ runBeforeUnload: true });
   await admin.setFaults({ count: 0 });
 
-  const next = await openBlank(context, server.url);
+  const next = await openBlank(context);
   await next.evaluate(
     ([appId, appSecret]) => {
       herogi.init(appId, appSecret, false, { apiUrl: location.origin });
@@ -128,7 +120,7 @@ test("cookie not adopted after reset", async (t) => {
   t.after(() => context.close());
   await context.addCookies([{ name: "_hgid", value: oldHgid, url: server.url }]);
   const bodies = watchBodies(context);
-  const page = await openBlank(context, server.url);
+  const page = await openBlank(context);
   await initSdk(page);
   assert.equal(await page.evaluate(() => herogi.getHgid()), oldHgid);
 
@@ -152,7 +144,7 @@ test("damaged stored hgid is dropped", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   const bodies = watchBodies(context);
-  const page = await openBlank(context, server.url);
+  const page = await openBlank(context);
   for (const damaged of ["undefined", "", " padded", "x".repeat(300), "a\u0001b"]) {
     await page.evaluate((value) => {
       localStorage.clear();
@@ -171,9 +163,9 @@ test("reset in both tabs keeps old call", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   const bodies = watchBodies(context);
-  const first = await openBlank(context, server.url);
+  const first = await openBlank(context);
   await initSdk(first);
-  const second = await openBlank(context, server.url);
+  const second = await openBlank(context);
   await initSdk(second);
   const alice = await identify(first, "reset-both-alice", { firstname: "Alice" });
 
@@ -201,7 +193,7 @@ test("reset holds when setItem throws", async (t) => {
     };
   });
   const bodies = watchBodies(context);
-  const page = await openBlank(context, server.url);
+  const page = await openBlank(context);
   await initSdk(page);
   const alice = await identify(page, { firstname: "Alice" });
 
@@ -222,7 +214,7 @@ test("reset holds when setItem throws", async (t) => {
 test("reset behind a new visitor's call", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const page = await openBlank(context, server.url);
+  const page = await openBlank(context);
   await initSdk(page);
 
   // Both calls are made before reset; the second waits for the hgid the first brings.
@@ -246,7 +238,7 @@ test("reset behind a new visitor's call", async (t) => {
 test("delivered calls leave no old identity", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const page = await openBlank(context, server.url);
+  const page = await openBlank(context);
   await initSdk(page);
   // The second call of the old visitor is still queued at the reset, so the old identity is
   // kept for it, and then dropped once it is delivered.

@@ -6,16 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  root,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, root, server, useServerAndBrowser } from "./harness.mjs";
+import { newPageInNewContext, openBlankInNewContext } from "./page-helpers.mjs";
 
 const PAGE = "/snippet-queue.html";
 
@@ -23,16 +15,7 @@ useServerAndBrowser();
 
 /** Opens a new context whose requests for herogi.min.js go through `handleScript`. */
 async function openContext(t, handleScript) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  const bodies = [];
-  page.on("request", (request) => {
-    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
-      bodies.push(JSON.parse(request.postData()));
-    }
-  });
+  const { page, messages, bodies } = await newPageInNewContext(t);
   await page.route("**/herogi.min.js", handleScript);
   return { page, messages, bodies };
 }
@@ -130,11 +113,7 @@ test("blocked script leaves stub calls harmless", async (t) => {
 });
 
 test("second script load keeps configured SDK", { timeout: 30000 }, async (t) => {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
-  await page.goto(server.url + "/blank.html");
+  const { page, messages } = await openBlankInNewContext(t);
 
   const seen = await page.evaluate(async ([appId, appSecret]) => {
     herogi.init(appId, appSecret, false, { apiUrl: location.origin });

@@ -8,17 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  root,
-  server,
-  startServer,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, root, server, startServer, useServerAndBrowser } from "./harness.mjs";
+import { newPageInNewContext } from "./page-helpers.mjs";
 
 /** A copy of the core that the server sends as application/octet-stream, by its extension. */
 const WRONG_TYPE_CORE = "split-core-copy.bin";
@@ -61,17 +52,8 @@ after(() => {
  * requests for the core and the scripts.
  */
 async function openPage(t, path, routeCore) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const tab = await context.newPage();
-  const messages = watchConsole(tab);
-  const bodies = [];
+  const { page: tab, messages, bodies } = await newPageInNewContext(t);
   const loads = [];
-  tab.on("request", (request) => {
-    if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/identify") {
-      bodies.push(JSON.parse(request.postData()));
-    }
-  });
   tab.on("response", (response) => {
     const path = new URL(response.url()).pathname;
     if (/\.(wasm|bin|js)$/.test(path)) {

@@ -7,16 +7,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  root,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { APP_ID, APP_SECRET, getProfile, root, server, useServerAndBrowser } from "./harness.mjs";
+import { newPageInNewContext } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
@@ -55,10 +47,7 @@ const PAGES = {
  * the server's herogi.min.js with the server's headers.
  */
 async function openPage(t, { integrity, scriptUrl = "/herogi.min.js", pageName = "sri-script.html" }) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const messages = watchConsole(page);
+  const { page, messages } = await newPageInNewContext(t);
   await page.route(CDN_SCRIPT_URL, async (route) => {
     const response = await route.fetch({ url: `${server.url}/herogi.min.js` });
     await route.fulfill({ response });

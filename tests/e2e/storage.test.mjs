@@ -2,15 +2,8 @@
 // in memory for the page's life, warns once, and every identify call still succeeds.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  APP_ID,
-  APP_SECRET,
-  browser,
-  getProfile,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
+import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
@@ -30,20 +23,6 @@ function watchIdentify(page) {
 /** Returns the console warnings about storage, which the SDK's message names as localStorage. */
 function storageWarnings(messages) {
   return messages.warnings.filter((text) => text.includes("localStorage"));
-}
-
-/** Opens blank.html, which loads herogi.min.js, in a new page of `context`. */
-async function openBlank(context) {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/blank.html`);
-  return page;
-}
-
-function initSdk(page) {
-  return page.evaluate(
-    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
-    [APP_ID, APP_SECRET],
-  );
 }
 
 test("sandboxed frame keeps hgid in memory", async () => {

@@ -5,16 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
-import {
-  APP_ID,
-  APP_SECRET,
-  admin,
-  browser,
-  getProfile,
-  server,
-  useServerAndBrowser,
-  watchConsole,
-} from "./harness.mjs";
+import { admin, browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
+import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
 
 const QUEUE_PREFIX = "herogi:q:";
 
@@ -51,21 +43,6 @@ function watchIdentify(context) {
 async function succeeded(posts) {
   const responses = await Promise.all(posts.map((post) => post.request.response()));
   return posts.filter((_, index) => responses[index]?.status() === 200);
-}
-
-/** Opens blank.html, which loads herogi.min.js, in a new page of `context`. */
-async function openBlank(context) {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/blank.html`);
-  return page;
-}
-
-/** Calls init with the harness's credentials and this server as apiUrl. */
-function initSdk(page) {
-  return page.evaluate(
-    ([appId, appSecret]) => herogi.init(appId, appSecret, false, { apiUrl: location.origin }),
-    [APP_ID, APP_SECRET],
-  );
 }
 
 /** Makes an identify call that records its outcome in the page's `outcomes` array. */
