@@ -4,83 +4,44 @@
 // scripts that make localStorage throw.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { admin, browser, getProfile, root, server, useServerAndBrowser } from "./harness.mjs";
-import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
-
-const QUEUE_PREFIX = "herogi:q:";
+import {
+  admin,
+  browser,
+  getProfile,
+  queryDatabase,
+  root,
+  server,
+  uniqueId,
+  useServerAndBrowser,
+} from "./harness.mjs";
+import {
+  QUEUE_PREFIX,
+  initSdk,
+  openBlank,
+  queueKeys,
+  requestIdsBy,
+  statuses,
+  storeHgidBeforeLoad,
+  storedHgid,
+  waitForQueueKeys,
+  watchConsole,
+  watchIdentify,
+} from "./page-helpers.mjs";
 
 useServerAndBrowser({ testSwitches: true });
-
-let idCounter = 0;
-
-/** Returns an externalUserId that no other test of this file uses, since they share a server. */
-function uniqueId(name) {
-  idCounter += 1;
-  return `${name}-${idCounter}-${randomUUID().slice(0, 8)}`;
-}
-
-/** Reads from the server's database, read-only, with the sqlite3 command-line tool. */
-function queryDatabase(sql) {
-  const output = execFileSync("sqlite3", ["-readonly", server.dbPath, sql], { encoding: "utf8" });
-  return output.split("\n").filter((line) => line !== "");
-}
 
 /** Returns the hgid of the profile that carries `externalUserId`, or undefined. */
 function hgidOfExternalId(externalUserId) {
   assert.match(externalUserId, /^[\w-]+$/, "the id must be safe to put in SQL text");
   const sql = `SELECT hgid FROM profiles WHERE external_user_id = '${externalUserId}'`;
-  return queryDatabase(sql)[0];
+  return queryDatabase(server.dbPath, sql)[0];
 }
 
 /** Returns the request ids that the server applied, in the order it applied them. */
 function appliedRequestIds() {
-  return queryDatabase("SELECT request_id FROM identify_requests ORDER BY rowid");
-}
-
-/**
- * Records every identify POST that the pages of `context` start: its X-Request-Id, its parsed
- * body, and the Playwright request, whose response() is null when it failed. A keepalive request
- * that a page starts as it goes away may be missing, and it also ignores setOffline (seen with
- * Playwright 1.65 and Chromium 156), so tests count deliveries with the server's counters.
- */
-function watchIdentify(context) {
-  const posts = [];
-  context.on("request", (request) => {
-    if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/identify") return;
-    posts.push({
-      requestId: request.headers()["x-request-id"],
-      body: JSON.parse(request.postData() ?? "{}"),
-      request,
-    });
-  });
-  return posts;
-}
-
-/** Returns the HTTP status of each recorded request, or "failed" when it got no response. */
-async function statuses(posts) {
-  const responses = await Promise.all(posts.map((post) => post.request.response()));
-  return responses.map((response) => response?.status() ?? "failed");
-}
-
-/** Returns the localStorage keys of the calls that wait for delivery. */
-function queueKeys(page) {
-  return page.evaluate(
-    (prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)),
-    QUEUE_PREFIX,
-  );
-}
-
-/** Waits until the page's queue has `count` stored calls. */
-async function waitForQueueKeys(page, count) {
-  await page.waitForFunction(
-    ([prefix, expected]) =>
-      Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length === expected,
-    [QUEUE_PREFIX, count],
-    { timeout: 20000 },
-  );
+  return queryDatabase(server.dbPath, "SELECT request_id FROM identify_requests ORDER BY rowid");
 }
 
 /**
@@ -97,17 +58,6 @@ async function servePagesFromDisk(context) {
     (url) => url.pathname in files,
     (route) => route.fulfill({ path: files[new URL(route.request().url()).pathname] }),
   );
-}
-
-/** Groups recorded requests by the value of `field` in their bodies. */
-function requestIdsBy(posts, field) {
-  const groups = new Map();
-  for (const post of posts) {
-    const key = post.body[field];
-    if (!groups.has(key)) groups.set(key, new Set());
-    groups.get(key).add(post.requestId);
-  }
-  return groups;
 }
 
 test("offline calls survive a reload", async () => {
@@ -137,7 +87,7 @@ test("offline calls survive a reload", async () => {
     const stats = await admin.stats();
     assert.equal(stats.applied, 3);
     assert.equal(stats.faulted, 0);
-    const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
+    const hgid = await storedHgid(page);
     const profile = await getProfile(server.url, hgid);
     assert.equal(profile.firstname, "Third");
     assert.equal(profile.city, "Oslo");
@@ -470,9 +420,7 @@ test("stale hgid recovers in the queue", async () => {
   assert.equal(await getProfile(server.url, stale), null);
   const context = await browser.newContext();
   try {
-    await context.addInitScript((hgid) => {
-      if (location.pathname === "/blank.html") localStorage.setItem("herogi:hgid", hgid);
-    }, stale);
+    await storeHgidBeforeLoad(context, stale);
     const page = await openBlank(context);
     const posts = watchIdentify(context);
     await initSdk(page);
@@ -480,7 +428,7 @@ test("stale hgid recovers in the queue", async () => {
     const result = await page.evaluate(() => herogi.identify({ firstname: "Stale" }));
 
     assert.notEqual(result.hgid, stale);
-    assert.equal(await page.evaluate(() => localStorage.getItem("herogi:hgid")), result.hgid);
+    assert.equal(await storedHgid(page), result.hgid);
     assert.deepEqual(await statuses(posts), [404, 200]);
     assert.equal(posts[0].body.hgid, stale);
     assert.equal("hgid" in posts[1].body, false);
@@ -547,7 +495,7 @@ test("full storage with 200 offline calls", async () => {
     const stats = await admin.stats();
     assert.ok(stats.received <= 100, `${stats.received} requests for a queue of at most 100`);
     assert.ok(stats.applied >= 1);
-    const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
+    const hgid = await storedHgid(page);
     const profile = await getProfile(server.url, hgid);
     assert.equal(profile.firstname, "Caller 199");
     assert.equal(profile.customAttributes.score, 199);
@@ -709,7 +657,7 @@ test(
       const outcomes = await page.evaluate(() => window.outcomes);
       const dropped = outcomes.filter((outcome) => outcome === "QUEUE_FULL");
       assert.ok(dropped.length <= 1, `${dropped.length} of 16 calls were dropped`);
-      const hgid = await page.evaluate(() => localStorage.getItem("herogi:hgid"));
+      const hgid = await storedHgid(page);
       const profile = await getProfile(server.url, hgid);
       assert.equal(profile.firstname, "Bulky 15");
     } finally {

@@ -1,6 +1,7 @@
 // Shared set-up of the end-to-end tests: the real herogi-server on a free loopback port with a
 // fresh SQLite database, and headless Debian Chromium kept on loopback.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -95,6 +96,23 @@ export async function getProfile(serverUrl, hgid) {
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`GET profile answered ${response.status}`);
   return response.json();
+}
+
+/** Reads from a server's database at `dbPath`, read-only, with the sqlite3 command-line tool. */
+export function queryDatabase(dbPath, sql) {
+  const output = execFileSync("sqlite3", ["-readonly", dbPath, sql], { encoding: "utf8" });
+  return output.split("\n").filter((line) => line !== "");
+}
+
+let idCounter = 0;
+
+/**
+ * Returns an externalUserId that no other call in this process returns, for tests that share a
+ * server.
+ */
+export function uniqueId(name) {
+  idCounter += 1;
+  return `${name}-${idCounter}-${randomUUID().slice(0, 8)}`;
 }
 
 /** Sends an identify straight to the server, as another device of the same user would. */

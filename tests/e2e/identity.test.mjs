@@ -2,7 +2,6 @@
 // keeps in localStorage, and what the real herogi-server stores.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import {
@@ -11,44 +10,26 @@ import {
   browser,
   getProfile,
   identifyDirect,
+  queryDatabase,
   server,
+  uniqueId,
   useServerAndBrowser,
 } from "./harness.mjs";
-import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
+import {
+  initSdk,
+  openBlank,
+  statuses,
+  storeHgidBeforeLoad,
+  storedHgid,
+  watchConsole,
+  watchIdentify,
+} from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
 /** Counts the profiles in the server's database, which stores one row per profile. */
 function countProfiles() {
-  const query = "SELECT count(*) FROM profiles";
-  const output = execFileSync("sqlite3", ["-readonly", server.dbPath, query], { encoding: "utf8" });
-  return Number(output.trim());
-}
-
-let idCounter = 0;
-
-/** Returns an externalUserId that no other test of this file uses, since they share a server. */
-function uniqueId(name) {
-  idCounter += 1;
-  return `${name}-${idCounter}`;
-}
-
-/** Records every identify POST of a page: its URL, its parsed body and its response Promise. */
-function watchIdentify(page) {
-  const posts = [];
-  page.on("request", (request) => {
-    if (request.method() !== "POST" || !request.url().endsWith("/v1/identify")) return;
-    posts.push({
-      url: request.url(),
-      body: JSON.parse(request.postData() ?? "{}"),
-      response: request.response(),
-    });
-  });
-  return posts;
-}
-
-function storedHgid(page) {
-  return page.evaluate(() => localStorage.getItem("herogi:hgid"));
+  return Number(queryDatabase(server.dbPath, "SELECT count(*) FROM profiles")[0]);
 }
 
 function storedOwner(page) {
@@ -266,9 +247,7 @@ test("stale hgid is replaced", async () => {
   assert.equal(await getProfile(server.url, stale), null);
   const context = await browser.newContext();
   try {
-    await context.addInitScript((hgid) => {
-      if (location.pathname === "/blank.html") localStorage.setItem("herogi:hgid", hgid);
-    }, stale);
+    await storeHgidBeforeLoad(context, stale);
     const page = await openBlank(context);
     const posts = watchIdentify(page);
     await initSdk(page);
@@ -278,8 +257,7 @@ test("stale hgid is replaced", async () => {
     assert.notEqual(result.hgid, stale);
     assert.equal(await storedHgid(page), result.hgid);
     assert.equal(posts.length, 2);
-    const statuses = await Promise.all(posts.map(async (post) => (await post.response)?.status()));
-    assert.deepEqual(statuses, [404, 200]);
+    assert.deepEqual(await statuses(posts), [404, 200]);
     assert.equal(posts[0].body.hgid, stale);
     assert.equal("hgid" in posts[1].body, false);
     assert.equal(JSON.stringify(posts[1].body).includes(stale), false);
@@ -441,7 +419,7 @@ test("init twice keeps first apiUrl", async () => {
     const initWarnings = messages.warnings.filter((text) => text.includes("init"));
     assert.equal(initWarnings.length, 1);
     assert.equal(posts.length, 1);
-    assert.equal(new URL(posts[0].url).origin, server.url);
+    assert.equal(new URL(posts[0].request.url()).origin, server.url);
     const profile = await getProfile(server.url, result.hgid);
     assert.equal(profile.firstname, "Ines");
   } finally {

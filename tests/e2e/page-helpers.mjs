@@ -3,6 +3,9 @@
 // useServerAndBrowser of harness.mjs started for the test file.
 import { APP_ID, APP_SECRET, browser, server } from "./harness.mjs";
 
+/** Prefix of the localStorage keys of the calls that wait for delivery. */
+export const QUEUE_PREFIX = "herogi:q:";
+
 /** Collects console errors and page errors of a page, to assert there are none. */
 export function watchConsole(page) {
   const messages = { errors: [], warnings: [], all: [] };
@@ -33,6 +36,21 @@ function bodyOf(request) {
 }
 
 /**
+ * Records every identify POST that `target`, a page or a browser context, starts: its
+ * X-Request-Id, its parsed body, and the Playwright request, whose response() resolves to null
+ * when the request failed. A keepalive request that a page starts as it goes away may be
+ * missing, and it also ignores setOffline (seen with Playwright 1.65 and Chromium 156), so tests
+ * count deliveries with the server's counters.
+ */
+export function watchIdentify(target) {
+  const posts = [];
+  onIdentifyPost(target, (request) => {
+    posts.push({ requestId: request.headers()["x-request-id"], body: bodyOf(request), request });
+  });
+  return posts;
+}
+
+/**
  * Records the parsed body of every identify POST that `target`, a page or a browser context,
  * starts.
  */
@@ -40,6 +58,23 @@ export function watchIdentifyBodies(target) {
   const bodies = [];
   onIdentifyPost(target, (request) => bodies.push(bodyOf(request)));
   return bodies;
+}
+
+/** Returns the HTTP status of each request of watchIdentify, or "failed" where it got none. */
+export async function statuses(posts) {
+  const responses = await Promise.all(posts.map((post) => post.request.response()));
+  return responses.map((response) => response?.status() ?? "failed");
+}
+
+/** Groups the request ids of watchIdentify's requests by the value of `field` in their bodies. */
+export function requestIdsBy(posts, field) {
+  const groups = new Map();
+  for (const post of posts) {
+    const key = post.body[field];
+    if (!groups.has(key)) groups.set(key, new Set());
+    groups.get(key).add(post.requestId);
+  }
+  return groups;
 }
 
 /**
@@ -86,4 +121,40 @@ export function initSdk(page, { askLocation = false } = {}) {
 /** Calls herogi.identify in the page with `args` and returns its result. */
 export function identify(page, ...args) {
   return page.evaluate((list) => herogi.identify(...list), args);
+}
+
+/**
+ * Stores `hgid` as the visitor's hgid in every blank.html that `context` loads, before the page's
+ * scripts run.
+ */
+export function storeHgidBeforeLoad(context, hgid) {
+  return context.addInitScript((value) => {
+    if (location.pathname === "/blank.html") localStorage.setItem("herogi:hgid", value);
+  }, hgid);
+}
+
+/** Returns the hgid that the SDK stored in the page's localStorage, or null. */
+export function storedHgid(page) {
+  return page.evaluate(() => localStorage.getItem("herogi:hgid"));
+}
+
+/** Returns the localStorage keys of the calls that wait for delivery. */
+export function queueKeys(page) {
+  return page.evaluate(
+    (prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)),
+    QUEUE_PREFIX,
+  );
+}
+
+/**
+ * Waits until the queue in the page's localStorage, which all tabs of its origin share, contains
+ * `count` calls.
+ */
+export async function waitForQueueKeys(page, count) {
+  await page.waitForFunction(
+    ([prefix, expected]) =>
+      Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length === expected,
+    [QUEUE_PREFIX, count],
+    { timeout: 20000 },
+  );
 }

@@ -5,35 +5,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { admin, browser, getProfile, identifyDirect, server, useServerAndBrowser } from "./harness.mjs";
-import { initSdk, openBlank } from "./page-helpers.mjs";
+import {
+  identify,
+  initSdk,
+  openBlank,
+  storedHgid,
+  waitForQueueKeys,
+  watchIdentifyBodies,
+} from "./page-helpers.mjs";
 
 useServerAndBrowser({ testSwitches: true });
-
-/** Records the parsed body of every identify POST that the pages of `context` start. */
-function watchBodies(context) {
-  const bodies = [];
-  context.on("request", (request) => {
-    if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/identify") return;
-    bodies.push(JSON.parse(request.postData() ?? "{}"));
-  });
-  return bodies;
-}
-
-function storedHgid(page) {
-  return page.evaluate(() => localStorage.getItem("herogi:hgid"));
-}
-
-/** Identifies through the page and returns the hgid of the response. */
-async function identify(page, ...args) {
-  return page.evaluate(async (args) => (await herogi.identify(...args)).hgid, args);
-}
 
 test("reset during in-flight call holds", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   const page = await openBlank(context);
   await initSdk(page);
-  const alice = await identify(page, "reset-inflight-alice", { firstname: "Alice" });
+  const { hgid: alice } = await identify(page, "reset-inflight-alice", { firstname: "Alice" });
 
   await admin.setFaults({ count: 1, delayMs: 1500 });
   await page.evaluate(() => {
@@ -46,7 +34,7 @@ test("reset during in-flight call holds", async (t) => {
   assert.equal(answered, alice, "the call made before reset belongs to the old visitor");
   assert.equal(await page.evaluate(() => herogi.getHgid()), null);
   assert.equal(await storedHgid(page), null);
-  const guest = await identify(page, { firstname: "Guest" });
+  const { hgid: guest } = await identify(page, { firstname: "Guest" });
   assert.notEqual(guest, alice);
   assert.equal((await getProfile(server.url, alice)).city, "Oslo");
 });
@@ -54,10 +42,10 @@ test("reset during in-flight call holds", async (t) => {
 test("reset in another tab holds", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const bodies = watchBodies(context);
+  const bodies = watchIdentifyBodies(context);
   const first = await openBlank(context);
   await initSdk(first);
-  const alice = await identify(first, { firstname: "Alice" });
+  const { hgid: alice } = await identify(first, { firstname: "Alice" });
 
   const second = await openBlank(context);
   await initSdk(second);
@@ -72,7 +60,7 @@ test("reset in another tab holds", async (t) => {
   assert.equal(await storedHgid(first), null);
   assert.equal(await first.evaluate(() => herogi.getHgid()), null);
   assert.equal(await second.evaluate(() => herogi.getHgid()), null);
-  const next = await identify(first, { firstname: "Next" });
+  const { hgid: next } = await identify(first, { firstname: "Next" });
   assert.notEqual(next, alice);
   assert.equal(bodies.at(-1).hgid, undefined, "the call after reset sent the old hgid");
 });
@@ -80,10 +68,10 @@ test("reset in another tab holds", async (t) => {
 test("logout with a left-behind call", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const bodies = watchBodies(context);
+  const bodies = watchIdentifyBodies(context);
   const left = await openBlank(context);
   await initSdk(left);
-  const alice = await identify(left, "reset-orphan-alice", { firstname: "Alice" });
+  const { hgid: alice } = await identify(left, "reset-orphan-alice", { firstname: "Alice" });
 
   // The next call fails for a while, so it is still queued when its page closes.
   await admin.setFaults({ count: 100, status: 503, retryAfter: "60" });
@@ -103,12 +91,12 @@ test("logout with a left-behind call", async (t) => {
     ["e2e-app", "e2e-secret"],
   );
   await admin.waitForStats((stats) => stats.applied >= 2, "the left call to be applied");
-  await next.waitForFunction(() => !Object.keys(localStorage).some((key) => key.startsWith("herogi:q:")));
+  await waitForQueueKeys(next, 0);
 
   assert.equal((await getProfile(server.url, alice)).city, "Tromso");
   assert.equal(await storedHgid(next), null, "the left call's response restored the old visitor");
   assert.equal(await next.evaluate(() => herogi.getHgid()), null);
-  const guest = await identify(next, { firstname: "Guest" });
+  const { hgid: guest } = await identify(next, { firstname: "Guest" });
   assert.notEqual(guest, alice);
   assert.equal(bodies.at(-1).hgid, undefined);
 });
@@ -119,7 +107,7 @@ test("cookie not adopted after reset", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   await context.addCookies([{ name: "_hgid", value: oldHgid, url: server.url }]);
-  const bodies = watchBodies(context);
+  const bodies = watchIdentifyBodies(context);
   const page = await openBlank(context);
   await initSdk(page);
   assert.equal(await page.evaluate(() => herogi.getHgid()), oldHgid);
@@ -135,7 +123,7 @@ test("cookie not adopted after reset", async (t) => {
   await context.addCookies([{ name: "_hgid", value: oldHgid, url: server.url }]);
   await page.reload();
   await initSdk(page);
-  const guest = await identify(page, { firstname: "Guest" });
+  const { hgid: guest } = await identify(page, { firstname: "Guest" });
   assert.notEqual(guest, oldHgid);
   assert.equal(bodies.at(-1).hgid, undefined);
 });
@@ -143,7 +131,7 @@ test("cookie not adopted after reset", async (t) => {
 test("damaged stored hgid is dropped", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const bodies = watchBodies(context);
+  const bodies = watchIdentifyBodies(context);
   const page = await openBlank(context);
   for (const damaged of ["undefined", "", " padded", "x".repeat(300), "a\u0001b"]) {
     await page.evaluate((value) => {
@@ -153,7 +141,7 @@ test("damaged stored hgid is dropped", async (t) => {
     }, damaged);
     await page.reload();
     await initSdk(page);
-    const hgid = await identify(page, { firstname: "Fresh" });
+    const { hgid } = await identify(page, { firstname: "Fresh" });
     assert.equal(bodies.at(-1).hgid, undefined, `sent the damaged hgid ${JSON.stringify(damaged)}`);
     assert.equal(await storedHgid(page), hgid);
   }
@@ -162,12 +150,12 @@ test("damaged stored hgid is dropped", async (t) => {
 test("reset in both tabs keeps old call", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
-  const bodies = watchBodies(context);
+  const bodies = watchIdentifyBodies(context);
   const first = await openBlank(context);
   await initSdk(first);
   const second = await openBlank(context);
   await initSdk(second);
-  const alice = await identify(first, "reset-both-alice", { firstname: "Alice" });
+  const { hgid: alice } = await identify(first, "reset-both-alice", { firstname: "Alice" });
 
   // The call fails once, so it waits in the first tab's queue while both tabs reset.
   await admin.setFaults({ count: 1, status: 503, retryAfter: "2" });
@@ -192,10 +180,10 @@ test("reset holds when setItem throws", async (t) => {
       throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
     };
   });
-  const bodies = watchBodies(context);
+  const bodies = watchIdentifyBodies(context);
   const page = await openBlank(context);
   await initSdk(page);
-  const alice = await identify(page, { firstname: "Alice" });
+  const { hgid: alice } = await identify(page, { firstname: "Alice" });
 
   await admin.setFaults({ count: 1, delayMs: 1500 });
   await page.evaluate(() => {
@@ -206,7 +194,7 @@ test("reset holds when setItem throws", async (t) => {
   assert.equal(await page.evaluate(async () => (await window.pending).hgid), alice);
 
   assert.equal(await page.evaluate(() => herogi.getHgid()), null);
-  const guest = await identify(page, { firstname: "Guest" });
+  const { hgid: guest } = await identify(page, { firstname: "Guest" });
   assert.notEqual(guest, alice);
   assert.equal(bodies.at(-1).hgid, undefined, "the call after reset sent the old hgid");
 });
@@ -253,7 +241,7 @@ test("delivered calls leave no old identity", async (t) => {
   });
   assert.equal(results.length, 3);
   assert.notEqual(results[2].hgid, results[0].hgid);
-  await page.waitForFunction(() => !Object.keys(localStorage).some((key) => key.startsWith("herogi:q:")));
+  await waitForQueueKeys(page, 0);
   await page.waitForFunction(
     () => !Object.keys(localStorage).some((key) => key.startsWith("herogi:visitor:")),
     null,

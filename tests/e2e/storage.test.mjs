@@ -3,22 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
-import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
+import { initSdk, openBlank, storedHgid, watchConsole, watchIdentify } from "./page-helpers.mjs";
 
 useServerAndBrowser();
-
-/**
- * Records every identify POST of a page and its frames: its parsed body and a Promise of all its
- * request headers. Headers that the browser adds, such as Origin, are known only once it sends.
- */
-function watchIdentify(page) {
-  const posts = [];
-  page.on("request", (request) => {
-    if (request.method() !== "POST" || !request.url().endsWith("/v1/identify")) return;
-    posts.push({ body: JSON.parse(request.postData() ?? "{}"), headers: request.allHeaders() });
-  });
-  return posts;
-}
 
 /** Returns the console warnings about storage, which the SDK's message names as localStorage. */
 function storageWarnings(messages) {
@@ -50,7 +37,8 @@ test("sandboxed frame keeps hgid in memory", async () => {
     assert.equal(typeof message.data.first.hgid, "string");
     assert.equal(message.data.second.hgid, message.data.first.hgid);
     assert.equal(posts.length, 2);
-    assert.equal((await posts[0].headers).origin, "null");
+    // allHeaders() includes the headers that the browser adds as it sends, such as Origin.
+    assert.equal((await posts[0].request.allHeaders()).origin, "null");
     assert.equal("hgid" in posts[0].body, false);
     assert.equal(posts[1].body.hgid, message.data.first.hgid);
     assert.equal(storageWarnings(messages).length, 1);
@@ -84,7 +72,7 @@ test("full quota keeps hgid in memory", async () => {
     assert.equal(second.hgid, first.hgid);
     assert.equal(posts.length, 2);
     assert.equal(posts[1].body.hgid, first.hgid);
-    assert.equal(await page.evaluate(() => localStorage.getItem("herogi:hgid")), null);
+    assert.equal(await storedHgid(page), null);
     assert.equal(storageWarnings(messages).length, 1);
     assert.deepEqual(messages.errors, []);
 

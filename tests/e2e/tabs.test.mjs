@@ -6,9 +6,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import { admin, browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
-import { initSdk, openBlank, watchConsole } from "./page-helpers.mjs";
-
-const QUEUE_PREFIX = "herogi:q:";
+import {
+  QUEUE_PREFIX,
+  initSdk,
+  openBlank,
+  queueKeys,
+  requestIdsBy,
+  statuses,
+  waitForQueueKeys,
+  watchConsole,
+  watchIdentify,
+} from "./page-helpers.mjs";
 
 /** Hides the Web Locks API, as in browsers without it, so the SDK takes the lease in storage. */
 function hideWebLocks() {
@@ -21,28 +29,15 @@ function hideWebLocks() {
 
 useServerAndBrowser({ testSwitches: true });
 
-/**
- * Records every identify POST that the pages of `context` start: the page, its X-Request-Id,
- * its parsed body, and the Playwright request, whose response() is null when it failed.
- */
-function watchIdentify(context) {
-  const posts = [];
-  context.on("request", (request) => {
-    if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/identify") return;
-    posts.push({
-      page: request.frame().page(),
-      requestId: request.headers()["x-request-id"],
-      body: JSON.parse(request.postData() ?? "{}"),
-      request,
-    });
-  });
-  return posts;
+/** Returns the page that started a request of watchIdentify. */
+function senderOf(post) {
+  return post.request.frame().page();
 }
 
 /** Returns the recorded requests that got a 200 response. */
 async function succeeded(posts) {
-  const responses = await Promise.all(posts.map((post) => post.request.response()));
-  return posts.filter((_, index) => responses[index]?.status() === 200);
+  const codes = await statuses(posts);
+  return posts.filter((_, index) => codes[index] === 200);
 }
 
 /** Makes an identify call that records its outcome in the page's `outcomes` array. */
@@ -54,38 +49,6 @@ function identifyInPage(page, firstname) {
       (error) => window.outcomes.push({ firstname: name, error: error.code }),
     );
   }, firstname);
-}
-
-/** Returns the request ids of the calls stored in localStorage, which each key ends with. */
-function queuedIds(page) {
-  return page.evaluate(
-    (prefix) =>
-      Object.keys(localStorage)
-        .filter((key) => key.startsWith(prefix))
-        .map((key) => key.slice(prefix.length)),
-    QUEUE_PREFIX,
-  );
-}
-
-/** Waits until the shared queue has `count` stored calls. */
-async function waitForQueueKeys(page, count) {
-  await page.waitForFunction(
-    ([prefix, expected]) =>
-      Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length === expected,
-    [QUEUE_PREFIX, count],
-    { timeout: 20000 },
-  );
-}
-
-/** Groups the recorded requests' ids by the call's firstname. */
-function requestIdsByCall(posts) {
-  const groups = new Map();
-  for (const post of posts) {
-    const name = post.body.firstname;
-    if (!groups.has(name)) groups.set(name, new Set());
-    groups.get(name).add(post.requestId);
-  }
-  return groups;
 }
 
 /**
@@ -118,7 +81,7 @@ async function checkTwoTabs(context) {
 
   const stats = await admin.stats();
   assert.equal(stats.applied, names.length);
-  const byCall = requestIdsByCall(posts);
+  const byCall = requestIdsBy(posts, "firstname");
   assert.deepEqual([...byCall.keys()].sort(), [...names].sort());
   for (const [name, ids] of byCall) {
     assert.equal(ids.size, 1, `${name} was sent with the request ids ${[...ids]}`);
@@ -187,7 +150,7 @@ test("closed tab's calls sent by next", async () => {
     await identifyInPage(tabA, "Left1");
     await identifyInPage(tabA, "Left2");
     await waitForQueueKeys(tabA, 2);
-    const leftIds = await queuedIds(tabA);
+    const leftIds = (await queueKeys(tabA)).map((key) => key.slice(QUEUE_PREFIX.length));
     await tabA.close();
     await context.setOffline(false);
 
@@ -199,7 +162,7 @@ test("closed tab's calls sent by next", async () => {
 
     const stats = await admin.stats();
     assert.equal(stats.applied, 2);
-    const sentByB = posts.filter((post) => post.page === tabB);
+    const sentByB = posts.filter((post) => senderOf(post) === tabB);
     assert.deepEqual([...new Set(sentByB.map((post) => post.requestId))].sort(), leftIds.sort());
     const succeededByB = await succeeded(sentByB);
     assert.deepEqual(succeededByB.map((post) => post.body.firstname), ["Left1", "Left2"]);
@@ -256,7 +219,7 @@ async function checkLongLivedTabs(context) {
   const sendersById = new Map();
   for (const post of await succeeded(posts)) {
     if (!sendersById.has(post.requestId)) sendersById.set(post.requestId, []);
-    sendersById.get(post.requestId).push(post.page === tabA ? "A" : "B");
+    sendersById.get(post.requestId).push(senderOf(post) === tabA ? "A" : "B");
   }
   assert.equal(sendersById.size, 3);
   for (const [id, senders] of sendersById) {
