@@ -146,6 +146,11 @@ export function queueKeys(page) {
   );
 }
 
+/** Returns the request ids of the calls that wait for delivery, which end their queue keys. */
+export async function queuedRequestIds(page) {
+  return (await queueKeys(page)).map((key) => key.slice(QUEUE_PREFIX.length));
+}
+
 /**
  * Waits until the queue in the page's localStorage, which all tabs of its origin share, contains
  * `count` calls.

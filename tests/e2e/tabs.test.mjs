@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import { admin, browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
 import {
-  QUEUE_PREFIX,
   initSdk,
   openBlank,
-  queueKeys,
+  queuedRequestIds,
   requestIdsBy,
   statuses,
   waitForQueueKeys,
@@ -150,7 +149,7 @@ test("closed tab's calls sent by next", async () => {
     await identifyInPage(tabA, "Left1");
     await identifyInPage(tabA, "Left2");
     await waitForQueueKeys(tabA, 2);
-    const leftIds = (await queueKeys(tabA)).map((key) => key.slice(QUEUE_PREFIX.length));
+    const leftIds = await queuedRequestIds(tabA);
     await tabA.close();
     await context.setOffline(false);
 
