@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import {
+  APP_ID,
+  APP_SECRET,
   admin,
   browser,
   getProfile,
@@ -347,7 +349,7 @@ test("call before init survives navigation", async () => {
     );
     await page.waitForURL("**/delivery-away.html");
 
-    await waitForStats((stats) => stats.applied >= 1, "the call made before init to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 1, "the call made before init to be applied");
     const profile = await getProfile(server.url, hgidOfExternalId(user));
     assert.equal(profile.firstname, "Early");
   } finally {
@@ -375,7 +377,7 @@ test("queued calls sent without idle time", async () => {
     await page.reload();
     await context.setOffline(false);
     await initSdk(page);
-    await waitForStats((stats) => stats.applied >= 1, "the stored call to be applied");
+    await admin.waitForStats((stats) => stats.applied >= 1, "the stored call to be applied");
     await waitForQueueKeys(page, 0);
   } finally {
     await context.close();
