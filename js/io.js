@@ -98,7 +98,18 @@ export function start(target, secret, id, debugging) {
  * idle, and the timer on a page whose requestIdleCallback never calls back.
  */
 export function startSoon() {
-  const start = () => core.coreStart();
+  const start = () => {
+    try {
+      core.coreStart();
+    } catch (thrown) {
+      // Called from a timer, an exception would reach the page as an uncaught error.
+      try {
+        console.error("herogi: init failed: ", thrown);
+      } catch (ignored) {
+        // A page whose console throws hears nothing.
+      }
+    }
+  };
   setTimeout(start, 1000);
   try {
     requestIdleCallback(start, { timeout: 500 });
@@ -127,6 +138,16 @@ export function kind(value) {
     return prototype === null || Object.getPrototypeOf(prototype) === null ? 10 : 11;
   } catch (ignored) {
     return 12;
+  }
+}
+
+/** Returns navigator.language, or undefined where it is not a string or its getter throws. */
+export function language() {
+  try {
+    const tag = navigator.language;
+    return typeof tag == "string" ? tag : undefined;
+  } catch (ignored) {
+    return undefined;
   }
 }
 
@@ -432,13 +453,15 @@ async function sendEntries(lock) {
   }
 }
 
-/** Waits `ms` milliseconds with the lock held, renewing it, or less when the browser is back online. */
+/**
+ * Waits `ms` milliseconds with the lock held, renewing it, or less when the browser is back
+ * online. The wait is counted in timer steps rather than read from the clock, which a page may
+ * have stopped or turned back.
+ */
 async function hold(lock, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
+  for (let left = ms; left > 0; left -= RENEW_MS) {
     lock.renew();
-    const left = end - Date.now();
-    if (left <= 0 || (await sleep(Math.min(left, RENEW_MS)))) return;
+    if (await sleep(Math.min(left, RENEW_MS))) return;
   }
 }
 
@@ -545,14 +568,22 @@ export function askLocation() {
       core.coreLocated(latitude, longitude);
       answered();
     };
+    // A position or an error whose getters throw reads as no position.
+    const read = (object, key) => {
+      try {
+        return object[key];
+      } catch (ignored) {
+        return undefined;
+      }
+    };
     const number = (value) => (typeof value == "number" ? value : NaN);
     geolocation.getCurrentPosition(
       (position) => {
-        const coords = (position && position.coords) || {};
-        answer(number(coords.latitude), number(coords.longitude));
+        const coords = read(position, "coords") || {};
+        answer(number(read(coords, "latitude")), number(read(coords, "longitude")));
       },
       (error) => {
-        log("no position (", error && error.message, "); location is left out");
+        if (debug) log("no position (", read(error, "message"), "); location is left out");
         answer(NaN, NaN);
       },
       { maximumAge: 600000, timeout: 30000 },

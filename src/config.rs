@@ -284,11 +284,44 @@ fn split_scheme(value: &str) -> Option<(&str, &str)> {
     (starts_with_letter && rest_is_valid).then_some((scheme, rest))
 }
 
-/// Makes the error of an invalid `apiUrl`: the setting, its value quoted, then `reason`.
+/// Makes the error of an invalid `apiUrl`: the setting, its value quoted without a user name or
+/// password, then `reason`.
 fn invalid_url(name: &'static str, reason: &[&str], value: &str) -> Error {
-    let mut parts = alloc::vec![name, " \"", value, "\" "];
+    let quoted = without_userinfo(value);
+    let mut parts = alloc::vec![name, " \"", &quoted, "\" "];
     parts.extend_from_slice(reason);
     Error::invalid(ErrorCode::InvalidConfig, name, &parts)
+}
+
+/// Returns `value` with the user name and password before the host, if any, replaced by `***`,
+/// because a page may have put the app secret there and the console shows the message.
+fn without_userinfo(value: &str) -> String {
+    // The authority follows `//`, or starts the value when it has no `//` (`app:secret@host`).
+    // Plain byte loops: `str::find` with a string or a set of characters brings several KiB of
+    // search code into the wasm.
+    let bytes = value.as_bytes();
+    let start = bytes
+        .windows(2)
+        .position(|pair| pair == b"//")
+        .map_or(0, |at| at + 2);
+    let end = bytes
+        .iter()
+        .skip(start)
+        .position(|byte| matches!(byte, b'/' | b'?' | b'#'))
+        .map_or(bytes.len(), |at| start + at);
+    // `get` rather than indexing: a `str` index that can fail brings the formatting of its
+    // panic message into the wasm. Both ends are at ASCII bytes, so `get` always succeeds.
+    let at = bytes
+        .get(start..end)
+        .and_then(|authority| authority.iter().rposition(|byte| *byte == b'@'));
+    match (
+        at,
+        value.get(..start),
+        at.and_then(|at| value.get(start + at..)),
+    ) {
+        (Some(_), Some(scheme), Some(host)) => [scheme, "***", host].concat(),
+        _ => value.to_string(),
+    }
 }
 
 /// Splits an `href` into its scheme and its authority (`user:pw@host:port`), or returns `None`
@@ -453,6 +486,28 @@ mod tests {
         ]);
         let config = parse_init(&[settings], &PAGE).unwrap();
         assert_eq!(config.api_url, "https://shop.example/herogi");
+    }
+
+    #[test]
+    fn invalid_api_url_hides_userinfo() {
+        for url in [
+            "ftp://app:secret@api.example",
+            "https://app:secret@api.example/a b",
+            "localhost:secret@api.example",
+        ] {
+            let options = object(&[("apiUrl", url.into())]);
+            let error = parse_init(
+                &["app".into(), "secret".into(), false.into(), options],
+                &PAGE,
+            )
+            .unwrap_err();
+            assert!(!error.message.contains("secret@"), "{}", error.message);
+        }
+        assert_eq!(
+            without_userinfo("https://a:b@host/path@x"),
+            "https://***@host/path@x"
+        );
+        assert_eq!(without_userinfo("/herogi-proxy"), "/herogi-proxy");
     }
 
     #[test]

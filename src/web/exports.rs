@@ -209,7 +209,7 @@ fn detect() -> Vec<(Field, String)> {
             detected.push((Field::Timezone, zone));
         }
     }
-    let language = web_sys::window().and_then(|window| window.navigator().language());
+    let language = io::language();
     if let Some(language) = language {
         if let Ok(language) = fields::normalize_text(Field::Language, &language) {
             detected.push((Field::Language, language));

@@ -18,6 +18,9 @@ extern "C" {
     /// Tells the kind of a value for the reading of a call's arguments (`KIND_*` of `convert`).
     pub fn kind(value: &JsValue) -> u8;
 
+    /// Returns `navigator.language`, or `None` where it is not a string or its getter throws.
+    pub fn language() -> Option<String>;
+
     /// Starts the send loop unless it runs.
     pub fn send();
 

@@ -66,8 +66,9 @@ struct State {
     /// The hgid that a 404 showed the server does not know, while the entry is sent again
     /// without it.
     unknown: Option<String>,
-    /// Whether a request of the send loop is in flight.
-    in_flight: bool,
+    /// Whether a request of the send loop is in flight, with the bytes of its body when it went
+    /// with `keepalive` (0 otherwise), which count against the browser's keepalive limit.
+    in_flight: Option<usize>,
     /// Failed attempts of the entry at the head of the queue, for the backoff.
     failures: u32,
     /// Times the head of the queue gave way to an older call of another tab.
@@ -80,6 +81,8 @@ struct State {
     /// The request ids sent with keepalive as the page was last hidden, so that `pagehide`
     /// after `visibilitychange` does not send them twice.
     flushed: Vec<String>,
+    /// The bytes of the bodies in `flushed`, which may still be in flight.
+    flushed_bytes: usize,
     /// The request ids of this page's entries that are in storage.
     saved: Vec<String>,
     /// The request ids of entries to write to storage when the current task ends (see
@@ -98,12 +101,13 @@ static STATE: Global<RefCell<State>> = Global(RefCell::new(State {
     attempt: None,
     sent: None,
     unknown: None,
-    in_flight: false,
+    in_flight: None,
     failures: 0,
     yields: 0,
     stored: (f64::NEG_INFINITY, 0),
     counter: 0,
     flushed: Vec::new(),
+    flushed_bytes: 0,
     saved: Vec::new(),
     unsaved: Vec::new(),
     save_scheduled: false,
@@ -461,8 +465,10 @@ pub fn adopt_orphans(alive: Option<String>) -> u8 {
     let mut others = 0;
     let now = js_sys::Date::now();
     for mut entry in foreign {
-        // A new tab's own lock or heartbeat may not be visible yet, so its fresh calls wait.
-        let fresh = queue::order_time(&entry.order).is_some_and(|made| now - made < FRESH_MS);
+        // A new tab's own lock or heartbeat may not be visible yet, so its fresh calls wait. A
+        // call made "later" than now comes from before the clock was set back, so it is not.
+        let fresh = queue::order_time(&entry.order)
+            .is_some_and(|made| (0.0..FRESH_MS).contains(&(now - made)));
         if entry.tab == sdk.tab || alive.split(' ').any(|tab| tab == entry.tab) || fresh {
             others = 1;
             continue;
@@ -560,12 +566,12 @@ pub fn request() -> Array {
         sending_hgid(&sdk, &entry)
     };
     let body = with_location(&entry).body(hgid.as_deref());
+    let keepalive = body.len() <= http::MAX_KEEPALIVE_BODY;
     {
         let mut state = STATE.borrow_mut();
         state.sent = hgid;
-        state.in_flight = true;
+        state.in_flight = Some(if keepalive { body.len() } else { 0 });
     }
-    let keepalive = body.len() <= http::MAX_KEEPALIVE_BODY;
     Array::of3(
         &JsValue::from_str(&entry.id),
         &JsValue::from_str(&body),
@@ -582,7 +588,7 @@ pub fn request() -> Array {
 pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -> f64 {
     let (Some(sdk), Some(entry)) = ({
         let mut state = STATE.borrow_mut();
-        state.in_flight = false;
+        state.in_flight = None;
         (state.sdk.clone(), state.attempt.clone())
     }) else {
         return DONE;
@@ -699,7 +705,14 @@ pub fn flush_on_exit() {
         return;
     };
     save_queue(&sdk);
-    let in_flight = STATE.borrow().in_flight;
+    let (in_flight, in_flight_bytes, flushed_bytes) = {
+        let state = STATE.borrow();
+        let bytes = state.in_flight.unwrap_or(0);
+        (state.in_flight.is_some(), bytes, state.flushed_bytes)
+    };
+    // The browser's keepalive limit counts the requests still in flight: the send loop's, and
+    // those sent as the page was hidden before.
+    let mut budget = http::MAX_KEEPALIVE_BODY.saturating_sub(in_flight_bytes + flushed_bytes);
     let stored = |entry: &Entry| sdk.store.read(&entry.key()).is_some();
     // A stored head waits while another tab has an older call, so that call goes first, and
     // storage keeps the head for a later page.
@@ -720,7 +733,7 @@ pub fn flush_on_exit() {
             Some(at) if !stored(&state.entries[at]) => {
                 // The margin leaves room for the hgid and the location, which the stored text
                 // lacks.
-                let max = http::MAX_KEEPALIVE_BODY - 1024;
+                let max = budget.saturating_sub(1024);
                 queue::merge_from(&mut state.entries, at, max, busy.as_deref())
             }
             _ => Vec::new(),
@@ -729,10 +742,14 @@ pub fn flush_on_exit() {
     apply_merges(&merges);
     save_queue(&sdk);
 
-    let entries = STATE.borrow().entries.clone();
-    let mut budget = http::MAX_KEEPALIVE_BODY;
+    let (entries, busy) = {
+        let state = STATE.borrow();
+        (state.entries.clone(), state.busy.clone())
+    };
     for (index, entry) in entries.iter().enumerate() {
-        if !due(index, entry) || STATE.borrow().flushed.contains(&entry.id) {
+        // A request in flight with keepalive outlives the page already.
+        let going = in_flight_bytes > 0 && busy.as_deref() == Some(entry.id.as_str());
+        if going || !due(index, entry) || STATE.borrow().flushed.contains(&entry.id) {
             continue;
         }
         let hgid = sending_hgid(&sdk, entry);
@@ -741,7 +758,11 @@ pub fn flush_on_exit() {
             break;
         }
         budget -= body.len();
-        STATE.borrow_mut().flushed.push(entry.id.clone());
+        {
+            let mut state = STATE.borrow_mut();
+            state.flushed.push(entry.id.clone());
+            state.flushed_bytes += body.len();
+        }
         console::debug(&[
             "page is going away; sending call ",
             &entry.id,
@@ -754,7 +775,9 @@ pub fn flush_on_exit() {
 /// Forgets what was sent as the page was hidden, once it is visible again.
 #[wasm_bindgen(js_name = coreVisible)]
 pub fn page_visible() {
-    STATE.borrow_mut().flushed.clear();
+    let mut state = STATE.borrow_mut();
+    state.flushed.clear();
+    state.flushed_bytes = 0;
 }
 
 /// Tells the page a call's outcome: the callback first, then the Promise.

@@ -384,6 +384,56 @@ test("queued calls sent without idle time", async () => {
   }
 });
 
+test("stopped Date.now still retries", async () => {
+  await admin.setFaults({ status: 503, count: 1, retryAfter: "1" });
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(() => {
+      const frozen = Date.now();
+      Date.now = () => frozen;
+    });
+    const page = await openBlank(context);
+    await initSdk(page);
+    const outcome = await page.evaluate(() =>
+      Promise.race([
+        herogi.identify({ firstname: "StillClock" }).then(() => "delivered", (error) => error.code),
+        new Promise((resolve) => setTimeout(() => resolve("pending after 10 s"), 10000)),
+      ]),
+    );
+    assert.equal(outcome, "delivered");
+  } finally {
+    await context.close();
+  }
+});
+
+test("call from a clock ahead is adopted", { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const ahead = await context.newPage();
+    await ahead.addInitScript(() => {
+      const now = Date.now;
+      Date.now = () => now() + 3600000;
+    });
+    await ahead.goto(`${server.url}/blank.html`);
+    await initSdk(ahead);
+    await admin.setFaults({ status: 503, count: 1, retryAfter: "60" });
+    // Over 60 KiB, so the closing page does not send it with keepalive and it stays stored.
+    const user = uniqueId("clock-ahead");
+    await ahead.evaluate((id) => {
+      herogi.identify(id, {}, { plan: "x".repeat(70000) }).catch(() => {});
+    }, user);
+    await admin.waitForStats((stats) => stats.faulted >= 1, "the call to fail once");
+    await ahead.close();
+
+    const next = await openBlank(context);
+    await initSdk(next);
+    await admin.waitForStats((stats) => stats.applied >= 1, "the next page to send the stored call");
+    assert.ok(hgidOfExternalId(user), `no profile has externalUserId ${user}`);
+  } finally {
+    await context.close();
+  }
+});
+
 test("delayed call outlives its page", async () => {
   await admin.setFaults({ count: 1, delayMs: 3000 });
   const user = uniqueId("closer");

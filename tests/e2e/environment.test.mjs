@@ -198,6 +198,25 @@ test("no Promise.race or queueMicrotask delivers", async (t) => {
   assert.deepEqual(messages.errors, []);
 });
 
+test("throwing navigator.language delivers", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    Object.defineProperty(Navigator.prototype, "language", {
+      get() {
+        throw new Error("language withheld");
+      },
+    });
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    return outcomeOf(herogi.identify("no-language", { city: "Lima" }));
+  }, [APP_ID, APP_SECRET]);
+
+  assert.equal(outcome.failed, undefined);
+  const profile = await getProfile(server.url, outcome.value.hgid);
+  assert.equal(profile.city, "Lima");
+  assert.equal(profile.language, undefined);
+  assert.deepEqual(messages.errors, []);
+});
+
 /** Removes Promise.prototype.catch, as a page with a broken polyfill may. */
 function removePromiseCatch(page) {
   return page.evaluate(() => {

@@ -227,3 +227,24 @@ test("OPTIN after reload asks again", async (t) => {
   assert.equal(bodies[1].currentLocation, LOCATION_TEXT, "the OPTIN call had no position");
   assert.equal(bodies[2].currentLocation, LOCATION_TEXT);
 });
+
+test("unreadable position is left out", async (t) => {
+  const { page, messages, bodies } = await openBlankInNewContext(t);
+  await page.evaluate(() => {
+    // A position whose getter throws, as a privacy extension's stand-in may give.
+    const position = {
+      get coords() {
+        throw new Error("position withheld");
+      },
+    };
+    const geolocation = { getCurrentPosition: (success) => setTimeout(() => success(position), 10) };
+    Object.defineProperty(Navigator.prototype, "geolocation", { get: () => geolocation });
+  });
+  await initSdk(page, { askLocation: true });
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+  await identify(page, "location-unreadable", { firstname: "Geo" });
+
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].currentLocation, undefined);
+  assert.deepEqual(messages.errors, []);
+});
