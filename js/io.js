@@ -396,14 +396,18 @@ async function sendLoop() {
     const lock = await acquire();
     let others;
     let pause;
-    for (;;) {
-      others = await adopt();
-      pause = await sendEntries(lock);
-      if (pause < 0) break;
-      log("waiting before the next attempt");
-      await hold(lock, pause);
+    // An exception must not keep the lock, which would stop every tab of the site from sending.
+    try {
+      for (;;) {
+        others = await adopt();
+        pause = await sendEntries(lock);
+        if (pause < 0) break;
+        log("waiting before the next attempt");
+        await hold(lock, pause);
+      }
+    } finally {
+      lock.release();
     }
-    lock.release();
     if (pause == YIELD) {
       log("another tab has an older call; letting it go first");
       await delay(YIELD_MS);
