@@ -2,6 +2,7 @@
 
 use alloc::string::{String, ToString};
 
+use crate::bytes;
 use crate::error::{Error, ErrorCode};
 use crate::value::Value;
 
@@ -211,7 +212,7 @@ fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, 
         return Err(invalid_url(name, &["is not a URL", EXPECTED_URL], value));
     };
 
-    if let Some((_, host)) = authority.rsplit_once('@') {
+    if let Some((_, host)) = bytes::rsplit_once(authority, b'@') {
         // The user name and password are left out of the message, which the console shows.
         return Err(Error::invalid(
             ErrorCode::InvalidConfig,
@@ -242,9 +243,9 @@ fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, 
 
     let host = host_of(authority);
     match scheme {
-        "https" => Ok(href.trim_end_matches('/').to_string()),
+        "https" => Ok(bytes::trim_end(href, b'/').to_string()),
         "http" if matches!(host, "localhost" | "127.0.0.1" | "[::1]") => {
-            Ok(href.trim_end_matches('/').to_string())
+            Ok(bytes::trim_end(href, b'/').to_string())
         }
         "http" => Err(invalid_url(
             name,
@@ -277,7 +278,7 @@ const EXPECTED_URL: &str =
 /// ASCII letters, digits, `+`, `-` or `.`, up to the first `:`. So `localhost:8080` has the
 /// scheme `localhost`, as `new URL` reads it.
 fn split_scheme(value: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = value.split_once(':')?;
+    let (scheme, rest) = bytes::split_once(value, b':')?;
     let mut chars = scheme.chars();
     let starts_with_letter = chars.next()?.is_ascii_alphabetic();
     let rest_is_valid = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -327,16 +328,16 @@ fn without_userinfo(value: &str) -> String {
 /// Splits an `href` into its scheme and its authority (`user:pw@host:port`), or returns `None`
 /// when it has no `scheme://` part.
 fn split_href(href: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = href.split_once(':')?;
+    let (scheme, rest) = bytes::split_once(href, b':')?;
     let rest = rest.strip_prefix("//")?;
-    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = bytes::split_once(rest, b'/').map_or(rest, |(authority, _)| authority);
     Some((scheme, authority))
 }
 
 /// Returns the host of an authority without userinfo: `[::1]` of `[::1]:8080`.
 fn host_of(authority: &str) -> &str {
-    match authority.rsplit_once(':') {
-        Some((host, port)) if !port.contains(']') => host,
+    match bytes::rsplit_once(authority, b':') {
+        Some((host, port)) if !bytes::contains(port, b']') => host,
         _ => authority,
     }
 }

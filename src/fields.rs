@@ -6,6 +6,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::bytes;
 use crate::iso;
 use crate::json;
 use crate::value::Value;
@@ -257,7 +258,7 @@ pub fn is_stringified_nothing(text: &str) -> bool {
 }
 
 fn capped(text: &str) -> Result<String, Reason> {
-    if text.chars().count() > MAX_TEXT_CHARS {
+    if bytes::char_count(text) > MAX_TEXT_CHARS {
         return Err("is longer than 255 characters");
     }
     Ok(text.to_string())
@@ -286,19 +287,19 @@ fn optin(text: &str) -> Result<String, Reason> {
 fn email(text: &str) -> Result<String, Reason> {
     const RULE: Reason = "is not an email address: expected local@domain.tld with no spaces, \
                           at most 254 characters";
-    if text.chars().count() > MAX_EMAIL_CHARS || text.chars().any(char::is_whitespace) {
+    if bytes::char_count(text) > MAX_EMAIL_CHARS || text.chars().any(char::is_whitespace) {
         return Err(RULE);
     }
-    let (local, domain) = text.split_once('@').ok_or(RULE)?;
-    let labels_ok = domain.split('.').all(|label| {
+    let (local, domain) = bytes::split_once(text, b'@').ok_or(RULE)?;
+    let labels_ok = bytes::split(domain, b'.').all(|label| {
         !label.is_empty()
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && !label.contains('@')
+            && !bytes::contains(label, b'@')
     });
-    let tld = domain.rsplit('.').next().unwrap_or("");
-    let tld_ok = tld.chars().count() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit());
-    if local.is_empty() || !domain.contains('.') || !labels_ok || !tld_ok {
+    let tld = bytes::rsplit_once(domain, b'.').map_or(domain, |(_, tld)| tld);
+    let tld_ok = bytes::char_count(tld) >= 2 && !tld.bytes().all(|b| b.is_ascii_digit());
+    if local.is_empty() || !bytes::contains(domain, b'.') || !labels_ok || !tld_ok {
         return Err(RULE);
     }
     Ok(text.to_string())
@@ -318,7 +319,8 @@ fn mobile(text: &str) -> Result<String, Reason> {
 }
 
 fn language(text: &str) -> Result<String, Reason> {
-    let primary = text.split(['-', '_']).next().unwrap_or("");
+    let end = text.bytes().position(|b| b == b'-' || b == b'_');
+    let primary = end.map_or(Some(text), |end| text.get(..end)).unwrap_or("");
     iso::language(primary)
         .ok_or("is not an ISO 639-1 language code such as EN, or a tag such as en-US")
 }
@@ -353,7 +355,7 @@ const SINGLE_ZONES: &str = "CET CST6CDT Cuba EET EST EST5EDT Egypt Eire GB GB-Ei
 /// zone list is not embedded: it would cost the wasm more than every other rule together.
 fn timezone(text: &str) -> Result<String, Reason> {
     const RULE: Reason = "is not an IANA time zone name such as America/New_York or UTC";
-    let mut parts = text.split('/');
+    let mut parts = bytes::split(text, b'/');
     let area = parts.next().unwrap_or("");
     let rest: Vec<&str> = parts.collect();
     let part_ok = |part: &&str| {

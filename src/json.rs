@@ -69,7 +69,9 @@ pub fn push_value(out: &mut String, value: &Value) -> Result<(), (String, &'stat
         }
         Value::Object(entries) => {
             out.push('{');
-            let present = entries.iter().filter(|(_, item)| *item != Value::Undefined);
+            let present = entries
+                .iter()
+                .filter(|(_, item)| !matches!(item, Value::Undefined));
             for (index, (key, item)) in present.enumerate() {
                 if index > 0 {
                     out.push(',');

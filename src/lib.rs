@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod bytes;
 pub mod config;
 pub mod error;
 pub mod fields;

@@ -7,6 +7,7 @@
 //! the call keeps location out. No line can hold a newline: the field rules reject control
 //! characters and the JSON writer escapes them.
 
+use crate::bytes;
 use crate::error::push_u32;
 use crate::fields::Field;
 use crate::json::hex_digit;
@@ -110,7 +111,7 @@ pub fn order_time(order: &str) -> Option<f64> {
 
 /// Reads the order key and the tab of a stored entry without decoding the rest.
 pub fn order_and_tab(text: &str) -> Option<(&str, &str)> {
-    let mut lines = text.split('\n');
+    let mut lines = bytes::split(text, b'\n');
     if lines.next()? != VERSION {
         return None;
     }
@@ -153,7 +154,7 @@ impl Entry {
 
     /// Reads an entry from stored text; `None` when the text is not one.
     pub fn decode(text: &str) -> Option<Entry> {
-        let mut lines = text.split('\n');
+        let mut lines = bytes::split(text, b'\n');
         if lines.next()? != VERSION {
             return None;
         }
@@ -179,7 +180,7 @@ impl Entry {
                 share_location = false;
                 continue;
             }
-            let (name, value) = line.split_once('=')?;
+            let (name, value) = bytes::split_once(line, b'=')?;
             request.set(Field::from_name(name)?, value.into());
         }
         Some(Entry {

@@ -469,7 +469,10 @@ pub fn adopt_orphans(alive: Option<String>) -> u8 {
         // call made "later" than now comes from before the clock was set back, so it is not.
         let fresh = queue::order_time(&entry.order)
             .is_some_and(|made| (0.0..FRESH_MS).contains(&(now - made)));
-        if entry.tab == sdk.tab || alive.split(' ').any(|tab| tab == entry.tab) || fresh {
+        if entry.tab == sdk.tab
+            || crate::bytes::split(&alive, b' ').any(|tab| tab == entry.tab)
+            || fresh
+        {
             others = 1;
             continue;
         }

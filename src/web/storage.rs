@@ -117,7 +117,7 @@ impl Store {
         }
         let key = [ARCHIVE_PREFIX, visitor].concat();
         if let Some(text) = self.read(&key) {
-            let (hgid, owner) = text.split_once('\n').unwrap_or((&text, ""));
+            let (hgid, owner) = crate::bytes::split_once(&text, b'\n').unwrap_or((&text, ""));
             let hgid = valid_hgid(hgid.to_string());
             let owner = (hgid.is_some() && !owner.is_empty()).then(|| owner.to_string());
             return Identity { hgid, owner };
@@ -269,8 +269,8 @@ impl Store {
         if self.local.is_none() {
             return Vec::new();
         }
-        io::stored_keys(prefix)
-            .split('\n')
+        let keys = io::stored_keys(prefix);
+        crate::bytes::split(&keys, b'\n')
             .filter(|key| !key.is_empty())
             .map(String::from)
             .collect()
@@ -298,15 +298,15 @@ fn html_document() -> Option<web_sys::HtmlDocument> {
 /// Reads the hgid from the `_hgid` cookie that the old script set on the site's root domain.
 fn old_cookie_hgid() -> Option<String> {
     let cookies = html_document()?.cookie().ok()?;
-    let raw = cookies.split(';').find_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
+    let raw = crate::bytes::split(&cookies, b';').find_map(|pair| {
+        let (name, value) = crate::bytes::split_once(pair, b'=')?;
         (name.trim() == OLD_COOKIE).then(|| value.trim())
     })?;
     let decoded = js_sys::decode_uri_component(raw)
         .ok()
         .map(String::from)
         .unwrap_or_else(|| raw.into());
-    valid_hgid(decoded.trim_matches('"').trim().to_string())
+    valid_hgid(crate::bytes::trim(&decoded, b'"').trim().to_string())
 }
 
 /// Expires the `_hgid` cookie on this host and on each parent domain, one of which is where the
@@ -326,7 +326,7 @@ fn expire_old_cookie() {
     .concat();
     let _ = document.set_cookie(&expired);
     let mut domain = host.as_str();
-    while let Some((_, parent)) = domain.split_once('.') {
+    while let Some((_, parent)) = crate::bytes::split_once(domain, b'.') {
         let _ = document.set_cookie(&[&expired, "; domain=", domain].concat());
         domain = parent;
     }
