@@ -159,6 +159,10 @@ fn report_dropped(request: &Identify, args: &Array, shifted: &args::Shifted) -> 
 
         summary.push_str(if summary.is_empty() { "" } else { "; " });
         summary.push_str(&dropped.field);
+        // A text value is quoted, so a console that shows only the message still names it.
+        if let Some(text) = value.as_string() {
+            push_quoted(&mut summary, &text);
+        }
         summary.push(' ');
         summary.push_str(&dropped.reason);
     }
@@ -172,6 +176,17 @@ fn report_dropped(request: &Identify, args: &Array, shifted: &args::Shifted) -> 
         );
     }
     list
+}
+
+/// Maximum characters of a dropped text value that the console warning quotes.
+const QUOTED_CHARS: usize = 40;
+
+/// Appends ` "text"` to `out`, cut after [`QUOTED_CHARS`] characters with `…`.
+fn push_quoted(out: &mut String, text: &str) {
+    let cut = text.char_indices().nth(QUOTED_CHARS).map(|(at, _)| at);
+    out.push_str(" \"");
+    out.push_str(cut.and_then(|at| text.get(..at)).unwrap_or(text));
+    out.push_str(if cut.is_some() { "…\"" } else { "\"" });
 }
 
 #[wasm_bindgen]

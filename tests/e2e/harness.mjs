@@ -2,7 +2,7 @@
 // fresh SQLite database, and headless Debian Chromium kept on loopback.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, beforeEach } from "node:test";
@@ -22,6 +22,12 @@ const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/h
  * removes the folder.
  */
 export async function spawnServer(args) {
+  if (!existsSync(serverBinary)) {
+    throw new Error(
+      `${serverBinary} not found: build the server first with \`cargo build -p herogi-server\`, ` +
+        "or set HEROGI_SERVER_BIN to a herogi-server binary",
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), "herogi-e2e-"));
   const dbPath = join(dir, "herogi.db");
   const child = spawn(serverBinary, ["--listen", "127.0.0.1:0", "--db", dbPath, ...args], {
@@ -29,9 +35,10 @@ export async function spawnServer(args) {
   });
   const logs = [];
   child.stderr.on("data", (chunk) => logs.push(chunk.toString()));
+  let timer;
   const url = await new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error("herogi-server did not start: " + out + logs.join(""))), 15000);
+    timer = setTimeout(() => reject(new Error("herogi-server did not start: " + out + logs.join(""))), 15000);
     child.stdout.on("data", (chunk) => {
       out += chunk.toString();
       const match = out.match(/listening on (http:\/\/\S+)/);
@@ -41,6 +48,12 @@ export async function spawnServer(args) {
       }
     });
     child.on("exit", (code) => reject(new Error(`herogi-server exited with ${code}: ${out}${logs.join("")}`)));
+    child.on("error", (error) => reject(new Error(`herogi-server failed to start: ${error.message}`)));
+  }).catch((error) => {
+    clearTimeout(timer);
+    child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   });
   const stop = async () => {
     if (child.exitCode === null) {
@@ -57,6 +70,9 @@ export async function spawnServer(args) {
  * dist/ and the test pages. Returns { url, stop, logs, dbPath }.
  */
 export function startServer(extraArgs = []) {
+  if (!existsSync(join(root, "dist/herogi.min.js"))) {
+    throw new Error("dist/herogi.min.js not found: build the SDK first with `npm run build`");
+  }
   return spawnServer([
     "--app-id", APP_ID,
     "--app-secret", APP_SECRET,

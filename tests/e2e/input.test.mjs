@@ -41,6 +41,9 @@ test("invalid values are dropped, valid ones stored", async (t) => {
   for (const field of ["email", "country", "gender", "emailOptin"]) {
     assert.ok(messages.warnings[0].includes(field), `the warning does not name ${field}`);
   }
+  for (const quoted of ['email "no-at-sign" is not', 'country "EN" is not', 'gender "robot" must']) {
+    assert.ok(messages.warnings[0].includes(quoted), `the warning does not contain ${quoted}`);
+  }
 
   assert.equal(bodies.length, 1);
   for (const field of ["email", "country", "gender", "emailOptin"]) {
@@ -262,6 +265,19 @@ test("throwing getter dropped as unreadable", async (t) => {
   assert.equal(messages.warnings.length, 1, messages.all.join("\n"));
   assert.match(messages.warnings[0], /email could not be read, because reading it threw: email getter/);
   assert.deepEqual(messages.errors, []);
+});
+
+test("long dropped value is cut in warning", async (t) => {
+  const { page, messages } = await openBlankInNewContext(t);
+  await initSdk(page);
+  const long = "é".repeat(39) + "xyz" + "a".repeat(300);
+  const result = await identify(page, "input-long", { firstname: long, city: 42 });
+
+  assert.deepEqual(result.dropped.map((entry) => entry.field).sort(), ["city", "firstname"]);
+  assert.equal(messages.warnings.length, 1, messages.all.join("\n"));
+  const warning = messages.warnings[0];
+  assert.ok(warning.includes(`firstname "${"é".repeat(39)}x…" is longer than 255`), warning);
+  assert.ok(warning.includes("city must be a string"), warning);
 });
 
 test("hostile arguments never throw", { timeout: 30000 }, async (t) => {

@@ -29,6 +29,7 @@ const npmEnv = {
 
 /** The files the package must contain, and nothing else. */
 const EXPECTED_FILES = [
+  "LICENSE",
   "README.md",
   "dist/herogi.d.ts",
   "dist/herogi.min.js",
