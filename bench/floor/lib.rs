@@ -12,6 +12,8 @@ extern crate alloc;
 
 #[path = "../../src/args.rs"]
 mod args;
+#[path = "../../src/bytes.rs"]
+mod bytes;
 #[path = "../../src/config.rs"]
 mod config;
 #[path = "../../src/error.rs"]
