@@ -241,6 +241,15 @@ fn api_url(value: &str, name: &'static str, page: &impl Page) -> Result<String, 
         ));
     }
 
+    // The SDK appends /v1/identify to the URL, which a query or fragment would swallow.
+    if bytes::contains(href, b'?') || bytes::contains(href, b'#') {
+        return Err(invalid_url(
+            name,
+            &["has a query or fragment; give the API's base URL without ? or #"],
+            value,
+        ));
+    }
+
     let host = host_of(authority);
     match scheme {
         "https" => Ok(bytes::trim_end(href, b'/').to_string()),
@@ -301,14 +310,16 @@ fn without_userinfo(value: &str) -> String {
     // Plain byte loops: `str::find` with a string or a set of characters brings several KiB of
     // search code into the wasm.
     let bytes = value.as_bytes();
+    // The browser reads `\` as `/` in http(s) URLs, so either one starts or ends the authority.
+    let slash = |byte: &u8| matches!(byte, b'/' | b'\\');
     let start = bytes
         .windows(2)
-        .position(|pair| pair == b"//")
+        .position(|pair| pair.iter().all(slash))
         .map_or(0, |at| at + 2);
     let end = bytes
         .iter()
         .skip(start)
-        .position(|byte| matches!(byte, b'/' | b'?' | b'#'))
+        .position(|byte| slash(byte) || matches!(byte, b'?' | b'#'))
         .map_or(bytes.len(), |at| start + at);
     // `get` rather than indexing: a `str` index that can fail brings the formatting of its
     // panic message into the wasm. Both ends are at ASCII bytes, so `get` always succeeds.
@@ -368,6 +379,14 @@ mod tests {
             Some("http://localhost.evil.com/"),
         ),
         ("http://api.example.com", Some("http://api.example.com/")),
+        (
+            "https://api.example.com/?a=@b",
+            Some("https://api.example.com/?a=@b"),
+        ),
+        (
+            "https://api.example.com/hg#",
+            Some("https://api.example.com/hg#"),
+        ),
         (
             "https://proxy.example.com",
             Some("https://proxy.example.com/"),
@@ -509,6 +528,11 @@ mod tests {
             "https://***@host/path@x"
         );
         assert_eq!(without_userinfo("/herogi-proxy"), "/herogi-proxy");
+        assert_eq!(
+            without_userinfo("http://evil.example\\@127.0.0.1:9"),
+            "http://evil.example\\@127.0.0.1:9"
+        );
+        assert_eq!(without_userinfo("https:\\\\a:b@host"), "https:\\\\***@host");
     }
 
     #[test]
@@ -562,6 +586,23 @@ mod tests {
             assert!(
                 error.message.contains(phrase),
                 "{args:?}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn query_or_fragment_is_rejected() {
+        for url in [
+            "https://api.example.com/?a=@b",
+            "https://api.example.com/hg#",
+            "/hg?x",
+        ] {
+            let error = init_with_api_url(url, &PAGE).unwrap_err();
+            assert_eq!(error.field, Some("apiUrl"), "{url}");
+            assert!(
+                error.message.contains("query or fragment"),
+                "{url}: {}",
                 error.message
             );
         }

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use crate::bytes;
 use crate::iso;
 use crate::json;
-use crate::value::Value;
+use crate::value::{Value, UNPAIRED_SURROGATE};
 
 /// Maximum length, in characters, of free text, ids and `externalUserId`.
 pub const MAX_TEXT_CHARS: usize = 255;
@@ -197,6 +197,9 @@ pub fn normalize(field: Field, value: &Value) -> Result<Option<String>, Reason> 
                 .map_err(|_| "holds a value that JSON cannot hold")?;
             Ok(Some(text))
         }
+        Value::Unsupported(kind) if *kind == UNPAIRED_SURROGATE => {
+            Err("contains an unpaired UTF-16 surrogate")
+        }
         _ if field.is_optin() => Err("must be OPTIN or OPTOUT (any case), or a boolean"),
         _ if field == Field::CurrentLocation => Err(LOCATION_RULE),
         _ => Err("must be a string"),
@@ -348,8 +351,8 @@ const ZONE_AREAS: [&str; 16] = [
 /// IANA zone names of one word (tzdata 2024 and later, the `backward` file included).
 const SINGLE_ZONES: &str = "CET CST6CDT Cuba EET EST EST5EDT Egypt Eire GB GB-Eire GMT GMT+0 \
                             GMT-0 GMT0 Greenwich HST Hongkong Iceland Iran Israel Jamaica Japan \
-                            Kwajalein Libya MET MST MST7MDT NZ NZ-CHAT Navajo PRC PST8PDT ROC ROK \
-                            Singapore Turkey UCT UTC Universal W-SU WET Zulu";
+                            Kwajalein Libya MET MST MST7MDT NZ NZ-CHAT Navajo PRC PST8PDT Poland \
+                            Portugal ROC ROK Singapore Turkey UCT UTC Universal W-SU WET Zulu";
 
 /// Checks the shape of an IANA zone name (an area and one or two parts, or `UTC`). The full
 /// zone list is not embedded: it would cost the wasm more than every other rule together.

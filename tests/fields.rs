@@ -2,7 +2,7 @@
 //! and its rejected inputs with a reason that names the rule.
 
 use herogi::fields::{self, normalize, Field, ALL, PREFERENCES, USER_ATTRIBUTES};
-use herogi::value::{Number, Value};
+use herogi::value::{Number, Value, UNPAIRED_SURROGATE};
 
 /// One accepted input: the case name, the value and the normalised text.
 type Accepted<'a> = (&'a str, Value, &'a str);
@@ -448,6 +448,8 @@ fn timezone_single_word_zones_accepted() {
         &[
             ("CET", text("CET"), "CET"),
             ("EST5EDT", text("EST5EDT"), "EST5EDT"),
+            ("Poland", text("Poland"), "Poland"),
+            ("Portugal", text("Portugal"), "Portugal"),
         ],
     );
 }
@@ -898,4 +900,15 @@ fn external_user_id_rejects_stringified_nothing() {
     }
     let kept = normalize(Field::ExternalUserId, &Value::from("nullable-user"));
     assert_eq!(kept, Ok(Some("nullable-user".to_string())));
+}
+
+#[test]
+fn unpaired_surrogate_named_in_reason() {
+    for field in [Field::Firstname, Field::Email, Field::EmailOptin] {
+        let reason = normalize(field, &Value::Unsupported(UNPAIRED_SURROGATE)).unwrap_err();
+        assert!(
+            reason.contains("unpaired UTF-16 surrogate"),
+            "{field:?}: {reason}"
+        );
+    }
 }

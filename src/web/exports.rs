@@ -181,12 +181,16 @@ fn report_dropped(request: &Identify, args: &Array, shifted: &args::Shifted) -> 
 /// Maximum characters of a dropped text value that the console warning quotes.
 const QUOTED_CHARS: usize = 40;
 
-/// Appends ` "text"` to `out`, cut after [`QUOTED_CHARS`] characters with `…`.
+/// Appends a space and `text` as a JSON string to `out`, cut after [`QUOTED_CHARS`] characters
+/// with `…`. JSON's escapes keep a quote or line break in the value from ending the quote.
 fn push_quoted(out: &mut String, text: &str) {
     let cut = text.char_indices().nth(QUOTED_CHARS).map(|(at, _)| at);
-    out.push_str(" \"");
-    out.push_str(cut.and_then(|at| text.get(..at)).unwrap_or(text));
-    out.push_str(if cut.is_some() { "…\"" } else { "\"" });
+    let mut excerpt = String::from(cut.and_then(|at| text.get(..at)).unwrap_or(text));
+    if cut.is_some() {
+        excerpt.push('…');
+    }
+    out.push(' ');
+    crate::json::push_string(out, &excerpt);
 }
 
 #[wasm_bindgen]

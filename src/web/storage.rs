@@ -296,17 +296,22 @@ fn html_document() -> Option<web_sys::HtmlDocument> {
 }
 
 /// Reads the hgid from the `_hgid` cookie that the old script set on the site's root domain.
+/// The first valid one wins, because a page can also see an empty `_hgid` of a narrower path.
 fn old_cookie_hgid() -> Option<String> {
     let cookies = html_document()?.cookie().ok()?;
-    let raw = crate::bytes::split(&cookies, b';').find_map(|pair| {
+    let hgid = crate::bytes::split(&cookies, b';').find_map(|pair| {
         let (name, value) = crate::bytes::split_once(pair, b'=')?;
-        (name.trim() == OLD_COOKIE).then(|| value.trim())
-    })?;
-    let decoded = js_sys::decode_uri_component(raw)
-        .ok()
-        .map(String::from)
-        .unwrap_or_else(|| raw.into());
-    valid_hgid(crate::bytes::trim(&decoded, b'"').trim().to_string())
+        if name.trim() != OLD_COOKIE {
+            return None;
+        }
+        let raw = value.trim();
+        let decoded = js_sys::decode_uri_component(raw)
+            .ok()
+            .map(String::from)
+            .unwrap_or_else(|| raw.into());
+        valid_hgid(crate::bytes::trim(&decoded, b'"').trim().to_string())
+    });
+    hgid
 }
 
 /// Expires the `_hgid` cookie on this host and on each parent domain, one of which is where the

@@ -268,10 +268,15 @@ test("stale hgid is replaced", async () => {
   }
 });
 
-test("old _hgid cookie is adopted", async () => {
-  const direct = await identifyDirect(server.url, { email: "cookie@example.com" });
+/** Creates a profile with `email` through the API, as the old script did, and returns its hgid. */
+async function oldScriptHgid(email) {
+  const direct = await identifyDirect(server.url, { email });
   assert.equal(direct.status, 200);
-  const oldHgid = direct.body.hgid;
+  return direct.body.hgid;
+}
+
+test("old _hgid cookie is adopted", async () => {
+  const oldHgid = await oldScriptHgid("cookie@example.com");
 
   const context = await browser.newContext();
   try {
@@ -289,6 +294,30 @@ test("old _hgid cookie is adopted", async () => {
     const profile = await getProfile(server.url, oldHgid);
     assert.equal(profile.email, "cookie@example.com");
     assert.equal(profile.city, "Oslo");
+  } finally {
+    await context.close();
+  }
+});
+
+test("empty narrower _hgid cookie is skipped", async () => {
+  const oldHgid = await oldScriptHgid("cookie-path@example.com");
+
+  const context = await browser.newContext();
+  try {
+    // document.cookie lists the cookie of the longer path first.
+    const { hostname } = new URL(server.url);
+    await context.addCookies([
+      { name: "_hgid", value: oldHgid, domain: hostname, path: "/" },
+      { name: "_hgid", value: "", domain: hostname, path: "/blank.html" },
+    ]);
+    const page = await openBlank(context);
+    assert.match(await page.evaluate(() => document.cookie), /^_hgid=; _hgid=/);
+    await initSdk(page);
+
+    const result = await page.evaluate(() => herogi.identify({ city: "Lisbon" }));
+
+    assert.equal(result.hgid, oldHgid);
+    assert.equal((await getProfile(server.url, oldHgid)).city, "Lisbon");
   } finally {
     await context.close();
   }

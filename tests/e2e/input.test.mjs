@@ -280,6 +280,40 @@ test("long dropped value is cut in warning", async (t) => {
   assert.ok(warning.includes("city must be a string"), warning);
 });
 
+test("quoted dropped value is escaped", async (t) => {
+  const { page, messages } = await openBlankInNewContext(t);
+  await initSdk(page);
+  await identify(page, "input-escaped", { gender: 'he said "hi"; gender "x', city: "a\nb\u2028c" });
+
+  assert.equal(messages.warnings.length, 1, messages.all.join("\n"));
+  const warning = messages.warnings[0];
+  assert.ok(warning.includes('gender "he said \\"hi\\"; gender \\"x" must be'), warning);
+  assert.ok(!/[\n\u2028]/.test(warning), `a line break reached the warning: ${warning}`);
+});
+
+test("unpaired surrogate named in reason", async (t) => {
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
+  const result = await page.evaluate(() =>
+    herogi.identify("input-surrogate", { firstname: "Ann \ud83d", city: "Oslo" }),
+  );
+
+  assert.equal(result.dropped.length, 1);
+  assert.equal(result.dropped[0].field, "firstname");
+  assert.match(result.dropped[0].reason, /unpaired UTF-16 surrogate/);
+});
+
+test("apiUrl with query or fragment rejected", async (t) => {
+  const { page, messages } = await openBlankInNewContext(t);
+  const values = [`${server.url}/?a=@b`, `${server.url}#`, "/herogi?x"];
+  await assertApiUrlsRejected(page, values);
+
+  assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
+  values.forEach((value, index) => {
+    assert.match(messages.errors[index], /^herogi: init failed: apiUrl .* has a query or fragment/);
+  });
+});
+
 test("hostile arguments never throw", { timeout: 30000 }, async (t) => {
   const { page, messages, bodies } = await openBlankInNewContext(t);
   const outcomes = await page.evaluate(async ([appId, appSecret, apiUrl]) => {
@@ -431,6 +465,17 @@ function isConfigured(page) {
   );
 }
 
+/** Calls init with each of `values` as apiUrl, and fails when one configures the SDK. */
+async function assertApiUrlsRejected(page, values) {
+  for (const apiUrl of values) {
+    await page.evaluate(
+      ([appId, appSecret, apiUrl]) => herogi.init(appId, appSecret, false, { apiUrl }),
+      [APP_ID, APP_SECRET, apiUrl],
+    );
+    assert.equal(await isConfigured(page), false, `init accepted ${JSON.stringify(apiUrl)}`);
+  }
+}
+
 test("unsafe apiUrl forms rejected", async (t) => {
   const { page, messages, requests } = await openBlankInNewContext(t);
   // Each value does not parse, carries a user name and password, or resolves against this
@@ -474,13 +519,7 @@ test("unsafe apiUrl forms rejected", async (t) => {
 test("apiUrl of another scheme rejected", async (t) => {
   const { page, messages, requests } = await openBlankInNewContext(t);
   const values = ["ftp://example.com", "ws://127.0.0.1:8080", "javascript:alert(1)", "localhost:8080"];
-  for (const apiUrl of values) {
-    await page.evaluate(
-      ([appId, appSecret, apiUrl]) => herogi.init(appId, appSecret, false, { apiUrl }),
-      [APP_ID, APP_SECRET, apiUrl],
-    );
-    assert.equal(await isConfigured(page), false, `init accepted ${JSON.stringify(apiUrl)}`);
-  }
+  await assertApiUrlsRejected(page, values);
   assert.equal(messages.errors.length, values.length, messages.all.join("\n"));
   values.forEach((value, index) => {
     assert.equal(
