@@ -178,6 +178,48 @@ export function settle(call, dropped, ok, value) {
   else reject(value);
 }
 
+/** Returns the page's localStorage, or null where it has none or reading it throws. */
+export function localStore() {
+  try {
+    return window.localStorage || null;
+  } catch (ignored) {
+    return null;
+  }
+}
+
+/** Returns document.cookie, or undefined where reading it throws (a sandboxed frame). */
+export function cookies() {
+  try {
+    return String(document.cookie);
+  } catch (ignored) {
+    return undefined;
+  }
+}
+
+/** Sets a cookie; where that throws, the page keeps its cookies. */
+export function setCookie(text) {
+  try {
+    document.cookie = text;
+  } catch (ignored) {
+    // A sandboxed frame has no cookies to expire.
+  }
+}
+
+/** Returns a part of the page's location, such as "origin" or "hostname", as text. */
+export function locationPart(part) {
+  return String(location[part]);
+}
+
+/** Fills `bytes` from crypto.getRandomValues. Returns false where the browser has none. */
+export function randomBytes(bytes) {
+  try {
+    crypto.getRandomValues(bytes);
+    return true;
+  } catch (ignored) {
+    return false;
+  }
+}
+
 /** Reads a key of localStorage; null when it is absent or storage throws. */
 function read(key) {
   try {

@@ -238,8 +238,6 @@ impl Page for BrowserPage {
     }
 
     fn origin(&self) -> String {
-        get(&get(&js_sys::global(), "location"), "origin")
-            .as_string()
-            .unwrap_or_default()
+        super::io::location_part("origin")
     }
 }

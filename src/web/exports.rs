@@ -102,10 +102,7 @@ pub fn get_hgid() -> Option<String> {
 /// Returns 16 random bytes from `crypto.getRandomValues`, or `Math.random` without it.
 pub fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
-    let crypto = web_sys::window().and_then(|window| window.crypto().ok());
-    let filled =
-        crypto.is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if !filled {
+    if !io::random_bytes(&mut bytes) {
         for byte in bytes.iter_mut() {
             *byte = (js_sys::Math::random() * 256.0) as u8;
         }

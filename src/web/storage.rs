@@ -4,12 +4,11 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::{console, io};
+use super::console;
+use super::io::{self, Storage};
 use crate::fields::{self, Field};
 use crate::identity::Identity;
 use core::cell::{Cell, RefCell};
-use wasm_bindgen::JsCast;
-use web_sys::Storage;
 
 const HGID_KEY: &str = "herogi:hgid";
 const OWNER_KEY: &str = "herogi:externalUserId";
@@ -45,7 +44,7 @@ impl Store {
     pub fn open() -> Store {
         // Reading `window.localStorage` itself throws in sandboxed frames and with blocked
         // cookies, so each step that can throw falls back to memory.
-        let local = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
+        let local = io::local_store();
         if local.is_none() {
             warn_memory_only();
         }
@@ -291,14 +290,10 @@ fn warn_memory_only() {
     );
 }
 
-fn html_document() -> Option<web_sys::HtmlDocument> {
-    web_sys::window()?.document()?.dyn_into().ok()
-}
-
 /// Reads the hgid from the `_hgid` cookie that the old script set on the site's root domain.
 /// The first valid one wins, because a page can also see an empty `_hgid` of a narrower path.
 fn old_cookie_hgid() -> Option<String> {
-    let cookies = html_document()?.cookie().ok()?;
+    let cookies = io::cookies()?;
     let hgid = crate::bytes::split(&cookies, b';').find_map(|pair| {
         let (name, value) = crate::bytes::split_once(pair, b'=')?;
         if name.trim() != OLD_COOKIE {
@@ -317,22 +312,16 @@ fn old_cookie_hgid() -> Option<String> {
 /// Expires the `_hgid` cookie on this host and on each parent domain, one of which is where the
 /// old script set it.
 fn expire_old_cookie() {
-    let Some(document) = html_document() else {
-        return;
-    };
-    let location = super::convert::get(&js_sys::global(), "location");
-    let host = super::convert::get(&location, "hostname")
-        .as_string()
-        .unwrap_or_default();
+    let host = io::location_part("hostname");
     let expired = [
         OLD_COOKIE,
         "=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/",
     ]
     .concat();
-    let _ = document.set_cookie(&expired);
+    io::set_cookie(&expired);
     let mut domain = host.as_str();
     while let Some((_, parent)) = crate::bytes::split_once(domain, b'.') {
-        let _ = document.set_cookie(&[&expired, "; domain=", domain].concat());
+        io::set_cookie(&[&expired, "; domain=", domain].concat());
         domain = parent;
     }
 }
@@ -340,11 +329,12 @@ fn expire_old_cookie() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen::JsCast;
     use wasm_bindgen_test::*;
 
     wasm_bindgen_test_configure!(run_in_browser);
 
-    fn local() -> Storage {
+    fn local() -> web_sys::Storage {
         web_sys::window().unwrap().local_storage().unwrap().unwrap()
     }
 
