@@ -16,15 +16,46 @@ use wasm_bindgen::prelude::*;
 /// Maximum nesting of objects and arrays read from a call, deeper values are unsupported.
 const MAX_DEPTH: usize = 32;
 
+/// A call's arguments as the core reads them.
+pub struct Arguments {
+    /// The arguments, converted.
+    pub values: Vec<Value>,
+    /// The members of the plain-object arguments as read: argument index, key and value. A
+    /// dropped value is reported from here, because reading it again would run its getter
+    /// again.
+    pub members: Vec<(usize, String, JsValue)>,
+}
+
+impl Arguments {
+    /// Returns the value that member `key` of argument `index` had when the call read it, or
+    /// `undefined` when it was not read (its getter threw).
+    pub fn member(&self, index: usize, key: &str) -> JsValue {
+        self.members
+            .iter()
+            .find(|(argument, name, _)| *argument == index && name == key)
+            .map_or(JsValue::UNDEFINED, |(_, _, value)| value.clone())
+    }
+}
+
 /// Converts a call's arguments, reading each object once so later changes by the page do not
 /// change the call. At most [`MAX_VALUES`] values are read, so a huge or sparse array, or one
 /// array referenced many times, costs the page no more than that.
-pub fn arguments(args: &Array) -> Vec<Value> {
+pub fn arguments(args: &Array) -> Arguments {
     let mut reader = Reader {
         ancestors: Vec::new(),
         remaining: MAX_VALUES,
+        argument: 0,
+        members: Vec::new(),
     };
-    args.iter().map(|arg| reader.read(&arg)).collect()
+    let mut values = Vec::new();
+    for (index, arg) in args.iter().enumerate() {
+        reader.argument = index;
+        values.push(reader.read(&arg));
+    }
+    Arguments {
+        values,
+        members: reader.members,
+    }
 }
 
 /// The state of reading one call's arguments.
@@ -33,6 +64,10 @@ struct Reader {
     ancestors: Vec<JsValue>,
     /// How many more values may be read.
     remaining: u32,
+    /// The index of the argument being read.
+    argument: usize,
+    /// The members of plain-object arguments, as [`Arguments::members`].
+    members: Vec<(usize, String, JsValue)>,
 }
 
 impl Reader {
@@ -120,7 +155,14 @@ impl Reader {
             let text = key.as_string().unwrap_or_default();
             let item = if is_whole(&key, &text) {
                 match Reflect::get(value, &key) {
-                    Ok(item) => self.read(&item),
+                    Ok(item) => {
+                        // The argument itself is the only ancestor of its own members.
+                        if self.ancestors.len() == 1 {
+                            self.members
+                                .push((self.argument, text.clone(), item.clone()));
+                        }
+                        self.read(&item)
+                    }
                     Err(error) => unreadable(&error),
                 }
             } else {

@@ -33,14 +33,16 @@ pub fn init(args: Array, base: String) -> bool {
         );
         return true;
     }
-    let config =
-        match config::parse_init(&convert::arguments(&args), &convert::BrowserPage { base }) {
-            Ok(config) => config,
-            Err(error) => {
-                console::error(&["init failed: ", &error.message]);
-                return false;
-            }
-        };
+    let config = match config::parse_init(
+        &convert::arguments(&args).values,
+        &convert::BrowserPage { base },
+    ) {
+        Ok(config) => config,
+        Err(error) => {
+            console::error(&["init failed: ", &error.message]);
+            return false;
+        }
+    };
     console::set_debug(config.debug);
     console::debug(&[
         "init: apiUrl ",
@@ -117,11 +119,11 @@ pub fn random_bytes() -> [u8; 16] {
 #[wasm_bindgen(js_name = coreIdentify)]
 pub fn identify(args: Array, call: JsValue) -> JsValue {
     start();
-    let values = convert::arguments(&args);
-    match args::shift(&values) {
+    let read = convert::arguments(&args);
+    match args::shift(&read.values) {
         Ok(shifted) => {
-            let mut request = Identify::build(&values, &shifted);
-            let dropped = report_dropped(&request, &args, &shifted);
+            let mut request = Identify::build(&read.values, &shifted);
+            let dropped = report_dropped(&request, &args, &read, &shifted);
             request.dropped.clear();
             let call = Call {
                 dropped,
@@ -135,18 +137,23 @@ pub fn identify(args: Array, call: JsValue) -> JsValue {
     }
 }
 
-/// Lists the dropped values with the page's own values, and warns once for the call.
-fn report_dropped(request: &Identify, args: &Array, shifted: &args::Shifted) -> Array {
+/// Lists the dropped values with the page's own values, as the call read them, and warns once
+/// for the call.
+fn report_dropped(
+    request: &Identify,
+    args: &Array,
+    read: &convert::Arguments,
+    shifted: &args::Shifted,
+) -> Array {
     let list = Array::new();
     let mut summary = String::new();
     for dropped in &request.dropped {
-        let argument = |index: Option<usize>| args.get(index.unwrap_or(0) as u32);
         let value = match dropped.section {
             Section::UserAttributes => {
-                convert::get(&argument(shifted.user_attributes), &dropped.key)
+                read.member(shifted.user_attributes.unwrap_or(0), &dropped.key)
             }
-            Section::Preferences => convert::get(&argument(shifted.preferences), &dropped.key),
-            Section::CustomAttributes => argument(shifted.custom_attributes),
+            Section::Preferences => read.member(shifted.preferences.unwrap_or(0), &dropped.key),
+            Section::CustomAttributes => args.get(shifted.custom_attributes.unwrap_or(0) as u32),
         };
         let entry = Object::new();
         convert::set(&entry, "field", &JsValue::from_str(&dropped.field));

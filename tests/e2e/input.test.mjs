@@ -267,6 +267,27 @@ test("throwing getter dropped as unreadable", async (t) => {
   assert.deepEqual(messages.errors, []);
 });
 
+test("dropped value's getter runs once", async (t) => {
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
+  const outcome = await page.evaluate(async () => {
+    let reads = 0;
+    const result = await herogi.identify("input-getter-once", {
+      get email() {
+        reads += 1;
+        return `not-an-email-${reads}`;
+      },
+      firstname: "Once",
+    });
+    return { reads, dropped: result.dropped };
+  });
+
+  assert.equal(outcome.reads, 1);
+  assert.equal(outcome.dropped.length, 1);
+  assert.equal(outcome.dropped[0].field, "email");
+  assert.equal(outcome.dropped[0].value, "not-an-email-1");
+});
+
 test("long dropped value is cut in warning", async (t) => {
   const { page, messages } = await openBlankInNewContext(t);
   await initSdk(page);
