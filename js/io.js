@@ -524,7 +524,9 @@ function post(id, body, keepalive) {
     keepalive,
   };
   try {
-    init.signal = AbortSignal.timeout(TIMEOUT_MS);
+    // fetch rejects a signal that is not the browser's own, as a page's polyfill may return.
+    const signal = AbortSignal.timeout(TIMEOUT_MS);
+    if (Object.prototype.toString.call(signal) == "[object AbortSignal]") init.signal = signal;
   } catch (ignored) {
     // Without AbortSignal.timeout the deadline in `exchange` still applies.
   }

@@ -217,6 +217,20 @@ test("throwing navigator.language delivers", async (t) => {
   assert.deepEqual(messages.errors, []);
 });
 
+test("AbortSignal.timeout polyfill delivers", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    AbortSignal.timeout = () => ({ aborted: false });
+    herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+    return outcomeOf(herogi.identify("abort-polyfill", { city: "Quito" }));
+  }, [APP_ID, APP_SECRET]);
+
+  assert.equal(outcome.failed, undefined);
+  const profile = await getProfile(server.url, outcome.value.hgid);
+  assert.equal(profile.city, "Quito");
+  assert.deepEqual(messages.errors, []);
+});
+
 /** Removes Promise.prototype.catch, as a page with a broken polyfill may. */
 function removePromiseCatch(page) {
   return page.evaluate(() => {
