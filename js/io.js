@@ -2,7 +2,9 @@
 // position), the identify request over fetch, the tabs' locks and heartbeats, the page's events
 // and the settling of calls. The core decides what is sent, in what order, and what each response
 // means; this module waits and carries the bytes. Async code is far smaller as JavaScript than
-// as wasm, where each `await` becomes a state machine and each callback a closure shim.
+// as wasm, where each `await` becomes a state machine and each callback a closure shim. It also
+// hands the core the page's localStorage, cookies, location and random bytes, which as web-sys
+// bindings cost the wasm 3.4 KB.
 //
 // The core imports this module; js/index.js hands it the core's exports with `connect` once the
 // core has started.

@@ -1,5 +1,6 @@
 //! The functions of js/io.js that the core calls: the send loop, the requests, the position
-//! request and the settling of calls, which wait on the browser.
+//! request and the settling of calls, which wait on the browser, and the page's storage,
+//! cookies, location and random bytes.
 
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
