@@ -2,7 +2,7 @@
 // one identify call makes: in the call itself, and until it is delivered. Each such call
 // crosses the boundary between wasm and JavaScript, which costs time per crossing. The script
 // serves a copy of dist/herogi.min.js whose imports count their calls, and measures on a page
-// whose localStorage holds no other keys and on one with 200 keys of other scripts, since the
+// whose localStorage contains no other keys and on one with 200 keys of other scripts, since the
 // SDK lists storage keys to find queued calls.
 //
 // Usage: npm run build, cargo build -p herogi-server, then node bench/crossings.mjs.

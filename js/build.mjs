@@ -113,9 +113,9 @@ const deflatedCore = await zopfli.zlibAsync(readFileSync(optimized), { numiterat
 writeFileSync(`${optimized}.deflate`, deflatedCore);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
-// wasm-bindgen copies js/errors.js and js/io.js into pkg/snippets/ for the core's imports;
-// resolving those copies to the files in js/ keeps one instance of each module, so there is one
-// set of error classes for `instanceof`, and js/io.js sees the core that js/index.js connects.
+// wasm-bindgen copies js/errors.js and js/io.js into pkg/snippets/ for the core's imports.
+// Resolving those copies to the files in js/ keeps one instance of each module, so there is one
+// set of error classes for `instanceof`, and js/io.js calls the core that js/index.js connects.
 const oneErrorModule = {
   name: "one-error-module",
   setup(build) {

@@ -121,10 +121,10 @@ export function startSoon() {
 }
 
 /**
- * Tells the kind of a value, for the core's reading of a call's arguments (KIND_* in
- * src/web/convert.rs): 0 undefined, 1 null, 2 false, 3 true, 4 a number, 5 a string, 6 a
- * function, 7 a BigInt, 8 a symbol, 9 an array, 10 a plain object, 11 another object, and 12 an
- * object whose Proxy traps throw. A plain object's prototype is null or an Object.prototype, of
+ * Returns the kind of a value, for the core's reading of a call's arguments (KIND_* in
+ * src/web/convert.rs). The kinds are 0 undefined, 1 null, 2 false, 3 true, 4 a number, 5 a
+ * string, 6 a function, 7 a BigInt, 8 a symbol, 9 an array, 10 a plain object, 11 another object
+ * and 12 an object whose Proxy traps throw. A plain object's prototype is null or an Object.prototype, of
  * this realm or another (an iframe's): the one prototype whose own prototype is null.
  */
 export function kind(value) {
@@ -366,10 +366,10 @@ async function alive() {
 }
 
 /**
- * Waits until this tab may send. Returns the lock as `{ renew, release }`: a Web Lock, a lease
- * in storage renewed by a timer while it is held (so that a request slower than the lease's
- * lifetime keeps it), or nothing when storage does not work, since then no other tab shares
- * this queue.
+ * Waits until this tab may send, and returns the lock as `{ renew, release }`. The lock is a Web
+ * Lock, or a lease in storage that a timer renews while it is held, so that a request slower
+ * than the lease's lifetime keeps it. When storage does not work it is nothing, because then no
+ * other tab shares this queue.
  */
 async function acquire() {
   const manager = locks();
@@ -471,7 +471,7 @@ async function sendLoop() {
 }
 
 /**
- * Has the core take over the stored calls of tabs that are no longer alive; the list of live
+ * Has the core take over the stored calls of tabs that are no longer alive. The list of live
  * tabs is requested only when storage contains calls of other tabs. Returns whether storage
  * contains calls of other tabs that are alive.
  */

@@ -322,8 +322,11 @@ fn mobile(text: &str) -> Result<String, Reason> {
 }
 
 fn language(text: &str) -> Result<String, Reason> {
-    let end = text.bytes().position(|b| b == b'-' || b == b'_');
-    let primary = end.map_or(Some(text), |end| text.get(..end)).unwrap_or("");
+    let end = text
+        .bytes()
+        .position(|b| b == b'-' || b == b'_')
+        .unwrap_or(text.len());
+    let primary = text.get(..end).unwrap_or("");
     iso::language(primary)
         .ok_or("is not an ISO 639-1 language code such as EN, or a tag such as en-US")
 }

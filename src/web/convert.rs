@@ -77,8 +77,8 @@ impl Reader {
         };
         self.remaining = remaining;
 
-        // One call into JavaScript tells the kind of value, and for an object whether it is an
-        // array or a plain object, instead of one call per question.
+        // One call into JavaScript returns the kind of value, and for an object whether it is
+        // an array or a plain object, instead of one call per question.
         let kind = io::kind(value);
         match kind {
             KIND_UNDEFINED => return Value::Undefined,
@@ -194,7 +194,7 @@ fn is_whole(value: &JsValue, text: &str) -> bool {
 }
 
 // Every step that can run the page's code (a Proxy trap, a getter) is an import marked `catch`
-// or catches in js/io.js: an exception that crossed the wasm frames would skip their clean-up
+// or catches in js/io.js. An exception that crossed the wasm frames would skip their clean-up
 // and leak the wasm stack a little at each call.
 #[wasm_bindgen]
 extern "C" {
@@ -202,7 +202,7 @@ extern "C" {
     fn own_keys(value: &JsValue) -> Result<Array, JsValue>;
 }
 
-// The kinds of value that `kind` of js/io.js tells apart.
+// The kinds of value that `kind` of js/io.js returns.
 const KIND_UNDEFINED: u8 = 0;
 const KIND_NULL: u8 = 1;
 const KIND_FALSE: u8 = 2;

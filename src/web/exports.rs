@@ -61,7 +61,7 @@ pub fn init(args: Array, base: String) -> bool {
     true
 }
 
-/// Applies the configuration of `init`, once: opens storage, asks for the position, and
+/// Applies the configuration of `init`, once: opens storage, requests the position, and
 /// installs the SDK, which queues the calls made before `init` and sends what earlier pages
 /// left. js/io.js runs it when the page is idle after `init`, and every other export first.
 #[wasm_bindgen(js_name = coreStart)]

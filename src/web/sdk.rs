@@ -1,10 +1,10 @@
 //! The SDK's state and its delivery queue.
 //!
 //! Every call becomes a queue entry with its own request id, kept in `localStorage` where it
-//! can be (memory otherwise) until the server has responded to it. One tab at a time sends (the
-//! send loop of js/io.js holds the lock and does the waiting; this module decides what to send
-//! and what each response means), one call at a time, in call order, so a call carries the hgid that the calls before
-//! it established. A call that fails in a way that may pass (offline, 408, 429, 5xx) stays
+//! can be (memory otherwise) until the server has responded to it. The send loop of js/io.js
+//! holds the lock and does the waiting, and this module decides what to send and what each
+//! response means. One tab at a time sends, one call at a time, in call order, so a call carries
+//! the hgid that the calls before it established. A call that fails in a way that may pass (offline, 408, 429, 5xx) stays
 //! queued and is sent again after a backoff or the server's `Retry-After`, or at once when the
 //! browser is back online. Entries of a page that went away are sent by the next page that
 //! sends, without a callback.
@@ -433,8 +433,8 @@ const FRESH_MS: f64 = 2_000.0;
 
 /// Takes over the stored entries of tabs that are no longer alive, with `alive` the ids of the
 /// tabs that are, separated by spaces. Returns 2 when storage contains entries of other tabs and
-/// `alive` is not given, so that the send loop asks the browser which tabs are alive; otherwise
-/// 1 when storage contains entries of other tabs that are alive, and 0.
+/// `alive` is not given, so that the send loop requests the list of live tabs from the browser.
+/// Otherwise returns 1 when storage contains entries of other tabs that are alive, and 0.
 #[wasm_bindgen(js_name = coreAdopt)]
 pub fn adopt_orphans(alive: Option<String>) -> u8 {
     let Some(sdk) = STATE.borrow().sdk.clone() else {
@@ -662,9 +662,9 @@ pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -
     }
 }
 
-/// Ends a pass of the send loop. Returns -1 when the queue has entries, so the loop goes on;
-/// otherwise drops the identities no queued call needs and returns 1 when storage still contains
-/// entries this page failed to remove, so the loop runs again later, and 0.
+/// Ends a pass of the send loop. Returns -1 when the queue has entries, so the loop goes on.
+/// Otherwise drops the identities no queued call needs, and returns 1 when storage still
+/// contains entries this page failed to remove, so the loop runs again later, or 0.
 #[wasm_bindgen(js_name = coreIdle)]
 pub fn idle() -> i32 {
     let Some(sdk) = STATE.borrow().sdk.clone() else {

@@ -109,7 +109,7 @@ impl Store {
         if visitor == self.visitor() {
             let identity = self.identity();
             // A `reset` in another tab may have started a new generation meanwhile and cleared
-            // the identity; it keeps the old one first, so it is read below then.
+            // the identity. That reset keeps the old identity first, so it is read below.
             if visitor == self.visitor() {
                 return identity;
             }
