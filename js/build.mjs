@@ -113,13 +113,14 @@ const deflatedCore = await zopfli.zlibAsync(readFileSync(optimized), { numiterat
 writeFileSync(`${optimized}.deflate`, deflatedCore);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
-// wasm-bindgen copies js/errors.js and js/io.js into pkg/snippets/ for the core's imports.
-// Resolving those copies to the files in js/ keeps one instance of each module, so there is one
-// set of error classes for `instanceof`, and js/io.js calls the core that js/index.js connects.
+// wasm-bindgen copies js/errors.js, js/io.js and js/store.js into pkg/snippets/ for the core's
+// imports. Resolving those copies to the files in js/ keeps one instance of each module, so there
+// is one set of error classes for `instanceof`, js/io.js calls the core that js/index.js
+// connects, and the send loop and the core share one js/store.js with its identity in memory.
 const oneErrorModule = {
   name: "one-error-module",
   setup(build) {
-    build.onResolve({ filter: /snippets\/.*\/js\/(errors|io)\.js$/ }, (args) => ({
+    build.onResolve({ filter: /snippets\/.*\/js\/(errors|io|store)\.js$/ }, (args) => ({
       path: join(root, "js", args.path.replace(/.*\//, "")),
     }));
   },

@@ -3,11 +3,13 @@
 // and the settling of calls. The core decides what is sent, in what order, and what each response
 // means; this module waits and carries the bytes. Async code is far smaller as JavaScript than
 // as wasm, where each `await` becomes a state machine and each callback a closure shim. It also
-// hands the core the page's localStorage, cookies, location and random bytes, which as web-sys
-// bindings cost the wasm 3.4 KB.
+// hands the core the page's location and random bytes, which as web-sys bindings cost the wasm
+// more than these few lines; js/store.js reads and writes localStorage and cookies.
 //
 // The core imports this module; js/index.js hands it the core's exports with `connect` once the
 // core has started.
+
+import { keys, read, write } from "./store.js";
 
 let core;
 let url;
@@ -180,33 +182,6 @@ export function settle(call, dropped, ok, value) {
   else reject(value);
 }
 
-/** Returns the page's localStorage, or null where it has none or reading it throws. */
-export function localStore() {
-  try {
-    return window.localStorage || null;
-  } catch (ignored) {
-    return null;
-  }
-}
-
-/** Returns document.cookie, or undefined where reading it throws (a sandboxed frame). */
-export function cookies() {
-  try {
-    return String(document.cookie);
-  } catch (ignored) {
-    return undefined;
-  }
-}
-
-/** Sets a cookie; where that throws, the page keeps its cookies. */
-export function setCookie(text) {
-  try {
-    document.cookie = text;
-  } catch (ignored) {
-    // A sandboxed frame has no cookies to expire.
-  }
-}
-
 /** Returns a part of the page's location, such as "origin" or "hostname", as text. */
 export function locationPart(part) {
   return String(location[part]);
@@ -220,45 +195,6 @@ export function randomBytes(bytes) {
   } catch (ignored) {
     return false;
   }
-}
-
-/** Reads a key of localStorage; null when it is absent or storage throws. */
-function read(key) {
-  try {
-    return localStorage.getItem(key);
-  } catch (ignored) {
-    return null;
-  }
-}
-
-/** Writes or, for null, removes a key of localStorage. Returns whether it worked. */
-function write(key, value) {
-  try {
-    if (value == null) localStorage.removeItem(key);
-    else localStorage.setItem(key, value);
-    return true;
-  } catch (ignored) {
-    return false;
-  }
-}
-
-/** Lists the keys of localStorage that start with `prefix`, one per line, for the core. */
-export function storedKeys(prefix) {
-  return keys(prefix).join("\n");
-}
-
-/** Lists the keys of localStorage that start with `prefix`. */
-function keys(prefix) {
-  const found = [];
-  try {
-    for (let index = 0; index < localStorage.length; index++) {
-      const key = localStorage.key(index);
-      if (key && key.startsWith(prefix)) found.push(key);
-    }
-  } catch (ignored) {
-    // Storage that throws has no keys for this page.
-  }
-  return found;
 }
 
 function delay(ms) {

@@ -2,7 +2,7 @@
 
 use super::global::Global;
 use super::sdk::{self, Call, Sdk};
-use super::storage::Store;
+use super::storage;
 use super::{console, convert, io, location};
 use crate::args;
 use crate::config::{self, Config};
@@ -69,8 +69,8 @@ pub fn start() {
     let Some(config) = CONFIGURED.borrow_mut().take() else {
         return;
     };
-    let store = Store::open();
-    if config.ask_location && store.location_optout() {
+    storage::open(config.debug);
+    if config.ask_location && storage::location_optout() {
         *location::CURRENT.borrow_mut() = location::Location::Deferred;
     } else if config.ask_location {
         location::ask();
@@ -80,7 +80,6 @@ pub fn start() {
     sdk::install(Sdk {
         config,
         authorization,
-        store,
         detected: detect(),
         tab,
     });

@@ -1,25 +1,9 @@
 //! The functions of js/io.js that the core calls: the send loop, the requests, the position
-//! request and the settling of calls, which wait on the browser, and the page's storage,
-//! cookies, location and random bytes.
+//! request and the settling of calls, which wait on the browser, and the page's location and
+//! random bytes.
 
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen]
-extern "C" {
-    /// The page's `localStorage`, whose methods throw when the browser blocks storage or its
-    /// quota is full.
-    pub type Storage;
-
-    #[wasm_bindgen(catch, method, js_name = getItem)]
-    pub fn get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
-
-    #[wasm_bindgen(catch, method, js_name = setItem)]
-    pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(catch, method, js_name = removeItem)]
-    pub fn remove_item(this: &Storage, key: &str) -> Result<(), JsValue>;
-}
 
 #[wasm_bindgen(module = "/js/io.js")]
 extern "C" {
@@ -47,17 +31,6 @@ extern "C" {
     /// Tells the page a call's outcome: `value` is the hgid when `ok`, the error otherwise.
     pub fn settle(call: &JsValue, dropped: &JsValue, ok: bool, value: &JsValue);
 
-    /// Returns the page's `localStorage`, or `None` where it has none or reading it throws.
-    #[wasm_bindgen(js_name = localStore)]
-    pub fn local_store() -> Option<Storage>;
-
-    /// Returns `document.cookie`, or `None` where reading it throws.
-    pub fn cookies() -> Option<String>;
-
-    /// Sets a cookie, as `document.cookie = text` does; does nothing where that throws.
-    #[wasm_bindgen(js_name = setCookie)]
-    pub fn set_cookie(text: &str);
-
     /// Returns a part of `location`, such as `"origin"` or `"hostname"`.
     #[wasm_bindgen(js_name = locationPart)]
     pub fn location_part(part: &str) -> String;
@@ -65,10 +38,6 @@ extern "C" {
     /// Fills `bytes` from `crypto.getRandomValues`. Returns false where the browser has none.
     #[wasm_bindgen(js_name = randomBytes)]
     pub fn random_bytes(bytes: &mut [u8]) -> bool;
-
-    /// Lists the keys of `localStorage` that start with `prefix`, one per line.
-    #[wasm_bindgen(js_name = storedKeys)]
-    pub fn stored_keys(prefix: &str) -> String;
 
     /// Sends a request as the page goes away, without waiting for its response.
     #[wasm_bindgen(js_name = postNow)]

@@ -11,7 +11,7 @@
 
 use super::global::Global;
 use super::location::{self, Location};
-use super::storage::Store;
+use super::storage;
 use super::{console, convert, http, io};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
@@ -31,7 +31,6 @@ use wasm_bindgen::prelude::*;
 pub struct Sdk {
     pub config: Config,
     pub authorization: String,
-    pub store: Store,
     /// The time zone and language the browser reports, sent when a call gives none.
     pub detected: Vec<(Field, String)>,
     /// This page's id among the tabs that share the queue.
@@ -137,10 +136,10 @@ pub fn install(sdk: Sdk) {
     for waiting in waiting {
         match waiting {
             Some((request, call)) => enqueue(&sdk, request, call),
-            None => reset_identity(&sdk),
+            None => reset_identity(),
         }
     }
-    if !sdk.store.keys(queue::KEY_PREFIX).is_empty() {
+    if !storage::keys(queue::KEY_PREFIX).is_empty() {
         start_sending();
     }
 }
@@ -156,10 +155,10 @@ pub fn submit(request: Identify, call: Call) {
 
 /// Forgets the visitor, or does so at `init` when the SDK is not installed yet.
 pub fn reset() {
-    let sdk = STATE.borrow().sdk.clone();
-    match sdk {
-        Some(sdk) => reset_identity(&sdk),
-        None => STATE.borrow_mut().before_init.push(None),
+    if is_initialized() {
+        reset_identity();
+    } else {
+        STATE.borrow_mut().before_init.push(None);
     }
 }
 
@@ -167,33 +166,33 @@ pub fn reset() {
 /// visitor generation, so the next call starts a new visitor. The old identity is kept for the
 /// calls still queued, in this page or left in storage by others: they are sent for the old
 /// visitor, and their responses change only that kept identity.
-fn reset_identity(sdk: &Sdk) {
-    sdk.store.forget_visitor(&new_request_id());
-    prune_identities(sdk);
+fn reset_identity() {
+    storage::forget_visitor(&new_request_id());
+    prune_identities();
     console::debug(&["reset: the next call starts a new visitor"]);
 }
 
 /// Drops the identities kept for earlier visitors that no queued call belongs to, in this page
 /// or in storage, so that a visitor who logged out leaves no id behind once their calls are sent.
-fn prune_identities(sdk: &Sdk) {
+fn prune_identities() {
     let mut needed: Vec<String> = STATE
         .borrow()
         .entries
         .iter()
         .map(|entry| entry.visitor.clone())
         .collect();
-    for key in sdk.store.keys(queue::KEY_PREFIX) {
-        if let Some(entry) = sdk.store.read(&key).as_deref().and_then(Entry::decode) {
+    for key in storage::keys(queue::KEY_PREFIX) {
+        if let Some(entry) = storage::read(&key).as_deref().and_then(Entry::decode) {
             needed.push(entry.visitor);
         }
     }
-    sdk.store.prune_identities(&needed);
+    storage::prune_identities(&needed);
 }
 
 /// Returns the stored hgid, if the SDK is installed and has one.
 pub fn hgid() -> Option<String> {
-    let sdk = STATE.borrow().sdk.clone()?;
-    sdk.store.identity().hgid
+    STATE.borrow().sdk.as_ref()?;
+    storage::identity_of(&storage::visitor()).hgid
 }
 
 fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
@@ -207,10 +206,10 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
     let optout = match request.get(Field::LocationOptin) {
         Some(optin) => {
             let optout = optin == fields::optin_text(false);
-            sdk.store.set_location_optout(optout);
+            storage::set_location_optout(optout);
             optout
         }
-        None => sdk.store.location_optout(),
+        None => storage::location_optout(),
     };
     if !optout && matches!(&*location::CURRENT.borrow(), Location::Deferred) {
         location::ask();
@@ -225,7 +224,7 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
             order,
             tab: sdk.tab.clone(),
             request,
-            visitor: sdk.store.visitor(),
+            visitor: storage::visitor(),
             share_location: !optout,
         }
     };
@@ -264,15 +263,14 @@ fn schedule_save() {
 #[wasm_bindgen(js_name = coreSave)]
 pub fn save_planned() {
     STATE.borrow_mut().save_scheduled = false;
-    let sdk = STATE.borrow().sdk.clone();
-    if let Some(sdk) = sdk {
-        save_queue(&sdk);
+    if is_initialized() {
+        save_queue();
     }
 }
 
 /// Brings storage up to date with this page's queue: removes the stored entries that left it
 /// (delivered, failed, merged away or dropped) and writes the entries marked unsaved.
-fn save_queue(sdk: &Sdk) {
+fn save_queue() {
     let (saved, unsaved) = {
         let mut state = STATE.borrow_mut();
         (take(&mut state.saved), take(&mut state.unsaved))
@@ -280,7 +278,7 @@ fn save_queue(sdk: &Sdk) {
     for id in saved {
         // An entry whose removal failed stays listed, so the next save removes it.
         let queued = queued(&id, |_| ()).is_some();
-        if queued || !sdk.store.write(&[queue::KEY_PREFIX, &id].concat(), None) {
+        if queued || !storage::write(&[queue::KEY_PREFIX, &id].concat(), None) {
             STATE.borrow_mut().saved.push(id);
         }
     }
@@ -292,12 +290,8 @@ fn save_queue(sdk: &Sdk) {
         let saved = STATE.borrow().saved.contains(&id);
         // The bound of each tab's queue does not bound the site's storage when many tabs queue,
         // so a call over the bound of all stored calls stays in this page's memory.
-        let fits = saved || stored_bytes(sdk) + bytes <= queue::MAX_STORED_BYTES;
-        if fits
-            && sdk
-                .store
-                .write(&[queue::KEY_PREFIX, &id].concat(), Some(&text))
-        {
+        let fits = saved || stored_bytes() + bytes <= queue::MAX_STORED_BYTES;
+        if fits && storage::write(&[queue::KEY_PREFIX, &id].concat(), Some(&text)) {
             if !saved {
                 let mut state = STATE.borrow_mut();
                 state.stored.1 += bytes;
@@ -325,13 +319,13 @@ const STORED_COUNT_MS: f64 = 1_000.0;
 
 /// Returns the bytes of all tabs' stored calls: counted at most once per [`STORED_COUNT_MS`],
 /// plus what this page stored since.
-fn stored_bytes(sdk: &Sdk) -> usize {
+fn stored_bytes() -> usize {
     let now = js_sys::Date::now();
     let (counted_at, bytes) = STATE.borrow().stored;
     if now - counted_at < STORED_COUNT_MS {
         return bytes;
     }
-    let bytes = sdk.store.bytes_under(queue::KEY_PREFIX);
+    let bytes = storage::bytes_under(queue::KEY_PREFIX);
     STATE.borrow_mut().stored = (now, bytes);
     bytes
 }
@@ -420,8 +414,8 @@ const AGAIN: f64 = -2.0;
 
 /// Returns whether storage contains a call of another tab made before `head`.
 fn older_call_elsewhere(sdk: &Sdk, head: &Entry) -> bool {
-    sdk.store.keys(queue::KEY_PREFIX).iter().any(|key| {
-        let text = sdk.store.read(key).unwrap_or_default();
+    storage::keys(queue::KEY_PREFIX).iter().any(|key| {
+        let text = storage::read(key).unwrap_or_default();
         queue::order_and_tab(&text)
             .is_some_and(|(order, tab)| tab != sdk.tab && order < head.order.as_str())
     })
@@ -441,17 +435,17 @@ pub fn adopt_orphans(alive: Option<String>) -> u8 {
         return 0;
     };
     // Entries this page merged away or dropped leave storage first, so none looks foreign.
-    save_queue(&sdk);
-    let keys = sdk.store.keys(queue::KEY_PREFIX);
+    save_queue();
+    let keys = storage::keys(queue::KEY_PREFIX);
     let own: Vec<String> = STATE.borrow().entries.iter().map(Entry::key).collect();
     let foreign: Vec<Entry> = keys
         .iter()
         .filter(|key| !own.contains(key))
         .filter_map(|key| {
-            let entry = sdk.store.read(key).as_deref().and_then(Entry::decode);
+            let entry = storage::read(key).as_deref().and_then(Entry::decode);
             // An entry is stored under its own request id; one found under another key moves.
             if entry.as_ref().is_none_or(|entry| entry.key() != *key) {
-                sdk.store.write(key, None);
+                storage::write(key, None);
             }
             entry.filter(|entry| !own.contains(&entry.key()))
         })
@@ -491,7 +485,7 @@ pub fn adopt_orphans(alive: Option<String>) -> u8 {
         }
         mark_unsaved(&entry.id);
         // Rewritten at once with this tab's id, so that no other tab takes it over as well.
-        save_queue(&sdk);
+        save_queue();
     }
     others
 }
@@ -531,8 +525,8 @@ pub fn head() -> f64 {
 
 /// Returns the hgid to send with `entry`: the one its visitor generation holds for its
 /// externalId. A call made before a `reset` uses the identity kept for the old visitor.
-fn sending_hgid(sdk: &Sdk, entry: &Entry) -> Option<String> {
-    let identity = sdk.store.identity_of(&entry.visitor);
+fn sending_hgid(entry: &Entry) -> Option<String> {
+    let identity = storage::identity_of(&entry.visitor);
     let hgid = identity.hgid_for(entry.request.external_id.as_deref());
     hgid.map(str::to_string)
 }
@@ -553,21 +547,13 @@ fn with_location(entry: &Entry) -> Identify {
 /// hgid the SDK holds for its visitor, except when it is sent again after a 404.
 #[wasm_bindgen(js_name = coreRequest)]
 pub fn request() -> Array {
-    let (Some(sdk), Some(entry), again) = ({
+    let (Some(entry), again) = ({
         let state = STATE.borrow();
-        (
-            state.sdk.clone(),
-            state.attempt.clone(),
-            state.unknown.is_some(),
-        )
+        (state.attempt.clone(), state.unknown.is_some())
     }) else {
         return Array::new();
     };
-    let hgid = if again {
-        None
-    } else {
-        sending_hgid(&sdk, &entry)
-    };
+    let hgid = if again { None } else { sending_hgid(&entry) };
     let body = with_location(&entry).body(hgid.as_deref());
     let keepalive = body.len() <= http::MAX_KEEPALIVE_BODY;
     {
@@ -589,10 +575,10 @@ pub fn request() -> Array {
 /// milliseconds before the entry is sent again after a failure that may pass.
 #[wasm_bindgen(js_name = coreAnswer)]
 pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -> f64 {
-    let (Some(sdk), Some(entry)) = ({
+    let Some(entry) = ({
         let mut state = STATE.borrow_mut();
         state.in_flight = None;
-        (state.sdk.clone(), state.attempt.clone())
+        state.attempt.clone()
     }) else {
         return DONE;
     };
@@ -611,10 +597,10 @@ pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -
     };
     // A second 404 means a wrong apiUrl rather than an unknown hgid, so the hgid is kept.
     if unknown.is_some() && !not_found {
-        let mut identity = sdk.store.identity_of(&entry.visitor);
+        let mut identity = storage::identity_of(&entry.visitor);
         if identity.hgid == unknown {
             identity.forget();
-            sdk.store.save_identity_of(&entry.visitor, &identity);
+            storage::save_identity_of(&entry.visitor, &identity);
         }
     }
     {
@@ -627,11 +613,11 @@ pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -
         Ok(hgid) => {
             // After a `reset` during the request, in this page or another, this updates the
             // identity kept for the old visitor.
-            let mut identity = sdk.store.identity_of(&entry.visitor);
+            let mut identity = storage::identity_of(&entry.visitor);
             let external_id = entry.request.external_id.as_deref();
             identity.on_success(sent.as_deref(), external_id, &hgid);
-            sdk.store.save_identity_of(&entry.visitor, &identity);
-            finish(&sdk, &entry.id, Ok(hgid));
+            storage::save_identity_of(&entry.visitor, &identity);
+            finish(&entry.id, Ok(hgid));
             DONE
         }
         Err(failure) if failure.error.is_retryable() => {
@@ -656,7 +642,7 @@ pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -
             delay
         }
         Err(failure) => {
-            finish(&sdk, &entry.id, Err(failure.error));
+            finish(&entry.id, Err(failure.error));
             DONE
         }
     }
@@ -667,18 +653,18 @@ pub fn answer(status: f64, value: Option<String>, retry_after: Option<String>) -
 /// contains entries this page failed to remove, so the loop runs again later, or 0.
 #[wasm_bindgen(js_name = coreIdle)]
 pub fn idle() -> i32 {
-    let Some(sdk) = STATE.borrow().sdk.clone() else {
+    if !is_initialized() {
         return 0;
-    };
+    }
     if !STATE.borrow().entries.is_empty() {
         return -1;
     }
-    prune_identities(&sdk);
+    prune_identities();
     i32::from(!STATE.borrow().saved.is_empty())
 }
 
 /// Removes a delivered or finally failed entry and tells the page.
-fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
+fn finish(id: &str, outcome: Result<String, Error>) {
     let calls = {
         let mut state = STATE.borrow_mut();
         state.entries.retain(|entry| entry.id != id);
@@ -686,7 +672,7 @@ fn finish(sdk: &Sdk, id: &str, outcome: Result<String, Error>) {
         state.yields = 0;
         take_calls(&mut state, id)
     };
-    save_queue(sdk);
+    save_queue();
     match &outcome {
         Ok(hgid) => console::debug(&["call ", id, " delivered: hgid ", hgid]),
         Err(error) => console::debug(&["call ", id, " failed: ", &error.message]),
@@ -707,7 +693,7 @@ pub fn flush_on_exit() {
     let Some(sdk) = STATE.borrow().sdk.clone() else {
         return;
     };
-    save_queue(&sdk);
+    save_queue();
     let (in_flight, in_flight_bytes, flushed_bytes) = {
         let state = STATE.borrow();
         let bytes = state.in_flight.unwrap_or(0);
@@ -716,7 +702,7 @@ pub fn flush_on_exit() {
     // The browser's keepalive limit counts the requests still in flight: the send loop's, and
     // those sent as the page was hidden before.
     let mut budget = http::MAX_KEEPALIVE_BODY.saturating_sub(in_flight_bytes + flushed_bytes);
-    let stored = |entry: &Entry| sdk.store.read(&entry.key()).is_some();
+    let stored = |entry: &Entry| storage::read(&entry.key()).is_some();
     // A stored head waits while another tab has an older call, so that call goes first, and
     // storage keeps the head for a later page.
     let due = |index: usize, entry: &Entry| {
@@ -743,7 +729,7 @@ pub fn flush_on_exit() {
         }
     };
     apply_merges(&merges);
-    save_queue(&sdk);
+    save_queue();
 
     let (entries, busy) = {
         let state = STATE.borrow();
@@ -755,7 +741,7 @@ pub fn flush_on_exit() {
         if going || !due(index, entry) || STATE.borrow().flushed.contains(&entry.id) {
             continue;
         }
-        let hgid = sending_hgid(&sdk, entry);
+        let hgid = sending_hgid(entry);
         let body = with_location(entry).body(hgid.as_deref());
         if body.len() > budget {
             break;
