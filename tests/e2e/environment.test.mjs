@@ -1,6 +1,6 @@
 // Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
 // DecompressionStream or WebAssembly, a compileStreaming that returns no Promise, a broken Intl,
-// a replaced Response, a Promise without `race` or a page without `queueMicrotask`, and a
+// a Response replaced before or after the core loads, a Promise without `race` or a page without `queueMicrotask`, and a
 // Promise.prototype without `catch`. No call may throw into the page,
 // and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
@@ -132,8 +132,8 @@ for (const global of ["DecompressionStream", "WebAssembly"]) {
   });
 }
 
-test("compileStreaming without a Promise", async (t) => {
-  const { page } = await openPage(t);
+test("compileStreaming without a Promise delivers", async (t) => {
+  const { page, messages } = await openPage(t);
   const outcome = await page.evaluate(async ([appId, appSecret]) => {
     // A page's wrapper that returns no Promise.
     WebAssembly.compileStreaming = () => undefined;
@@ -143,7 +143,29 @@ test("compileStreaming without a Promise", async (t) => {
   }, [APP_ID, APP_SECRET]);
 
   assert.deepEqual(outcome.thrown, []);
-  assert.equal(outcome.identify.code, "LOAD_FAILED");
+  assert.equal(outcome.identify.failed, undefined);
+  assert.equal((await getProfile(server.url, outcome.identify.value.hgid)).city, "Oslo");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("Response replaced before init delivers", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    // A polyfill, installed before the core loads, whose objects are not Responses.
+    window.Response = function () {
+      return {};
+    };
+    attempt("init", () => herogi.init(appId, appSecret, false, { apiUrl: location.origin }));
+    const ready = await outcomeOf(herogi.ready());
+    const identify = attempt("identify", () => herogi.identify("early-response", { city: "Quito" }));
+    return { thrown, ready, identify: await outcomeOf(identify) };
+  }, [APP_ID, APP_SECRET]);
+
+  assert.deepEqual(outcome.thrown, []);
+  assert.equal(outcome.ready.failed, undefined);
+  assert.equal(outcome.identify.failed, undefined);
+  assert.equal((await getProfile(server.url, outcome.identify.value.hgid)).city, "Quito");
+  assert.deepEqual(messages.errors, []);
 });
 
 test("no Temporal and broken Intl", async (t) => {
