@@ -406,6 +406,49 @@ test("stopped Date.now still retries", async () => {
   }
 });
 
+test("throwing send loop releases the lock", async () => {
+  await admin.setFaults({ status: 503, count: 1, retryAfter: "3" });
+  const context = await browser.newContext();
+  try {
+    // The wait of 3 s after the 503, a timer of no other part of the SDK, throws once inside the
+    // send loop's lock.
+    await context.addInitScript(() => {
+      const realSetTimeout = window.setTimeout;
+      window.setTimeout = function (callback, ms, ...rest) {
+        if (ms === 3000 && !window.timerThrew) {
+          window.timerThrew = true;
+          throw new Error("the timer is broken");
+        }
+        return realSetTimeout.call(this, callback, ms, ...rest);
+      };
+    });
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    await initSdk(page);
+    const outcome = await page.evaluate(async () => {
+      const settled = (promise) => promise.then(() => "delivered", (error) => error.code);
+      const first = settled(herogi.identify({ firstname: "BrokenTimer" }));
+      while (!window.timerThrew) await new Promise((resolve) => requestAnimationFrame(resolve));
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      const { held } = await navigator.locks.query();
+      const second = settled(herogi.identify({ firstname: "AfterTheThrow" }));
+      const deadline = new Promise((resolve) => setTimeout(() => resolve("pending after 10 s"), 10000));
+      return {
+        locks: held.map((lock) => lock.name).filter((name) => name === "herogi:send"),
+        first: await Promise.race([first, deadline]),
+        second: await Promise.race([second, deadline]),
+      };
+    });
+
+    assert.deepEqual(outcome.locks, []);
+    assert.equal(outcome.first, "delivered");
+    assert.equal(outcome.second, "delivered");
+    assert.ok(messages.errors.some((text) => text.includes("delivery stopped")), messages.all.join("\n"));
+  } finally {
+    await context.close();
+  }
+});
+
 test("call from a clock ahead is adopted", { timeout: 60000 }, async () => {
   const context = await browser.newContext();
   try {
