@@ -21,6 +21,7 @@ import {
 } from "../pkg/herogi.js";
 import { EnvironmentError, HerogiError, makeError } from "./errors.js";
 import { connect, settle } from "./io.js";
+import { readArguments } from "./read.js";
 
 export {
   ConfigError,
@@ -158,7 +159,8 @@ function run(name, args, base) {
   if (loadError) return fail(args, loadError);
   try {
     if (name === "init") {
-      configured = coreInit(args, base) || configured;
+      const [text, numbers] = readArguments(args);
+      configured = coreInit(text, numbers, base) || configured;
       if (configured) readyWaiters.splice(0).forEach((waiter) => waiter[0]());
       return Promise.resolve();
     }
@@ -185,20 +187,40 @@ function run(name, args, base) {
 }
 
 /**
- * Hands an identify call to the core with `[resolve, reject, callback]` to settle it. Arguments
- * that cannot be read as a call fail from a later microtask, so a callback never runs inside the
- * page's own call.
+ * Hands an identify call to the core with `[resolve, reject, callback, dropped]` to settle it.
+ * Arguments that cannot be read as a call fail from a later microtask, so a callback never runs
+ * inside the page's own call.
  */
 function identifyNow(args) {
   let call;
   const promise = new Promise((resolve, reject) => {
-    call = [resolve, reject, args.find((arg) => typeof arg === "function")];
+    call = [resolve, reject, args.find((arg) => typeof arg === "function"), []];
   });
   // With a callback the page hears of a failure there, so the rejection is handled.
   if (call[2]) markHandled(promise);
-  const error = coreIdentify(args, call);
-  if (error) Promise.resolve().then(() => settle(call, [], false, error));
+  const [text, numbers, members] = readArguments(args);
+  const result = coreIdentify(text, numbers, call);
+  if (typeof result == "string") reportDropped(JSON.parse(result), args, members, call[3]);
+  else if (result) Promise.resolve().then(() => settle(call, false, result));
   return promise;
+}
+
+/**
+ * Lists the values the core dropped in `dropped` as `{ field, value, reason }`, with the page's
+ * own values as the call read them, and warns once for the call. The first argument is the
+ * core's report: the warning, then `[argument, entry, field, reason]` per value, with `entry`
+ * the value's position among its object's entries, or -1 for the whole argument.
+ */
+function reportDropped([warning, ...rows], args, members, dropped) {
+  for (const [argument, entry, field, reason] of rows) {
+    const value = entry < 0 ? args[argument] : (members[argument] || [])[entry];
+    dropped.push({ field, value, reason });
+  }
+  try {
+    console.warn("herogi: " + warning, dropped);
+  } catch (ignored) {
+    // A page whose console throws hears of the dropped values through the call's result.
+  }
 }
 
 function call(name, args) {

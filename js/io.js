@@ -122,29 +122,6 @@ export function startSoon() {
   }
 }
 
-/**
- * Returns the kind of a value, for the core's reading of a call's arguments (KIND_* in
- * src/web/convert.rs). The kinds are 0 undefined, 1 null, 2 false, 3 true, 4 a number, 5 a
- * string, 6 a function, 7 a BigInt, 8 a symbol, 9 an array, 10 a plain object, 11 another object
- * and 12 an object whose Proxy traps throw. A plain object's prototype is null or an Object.prototype, of
- * this realm or another (an iframe's): the one prototype whose own prototype is null.
- */
-export function kind(value) {
-  if (value === undefined) return 0;
-  if (value === null) return 1;
-  const type = typeof value;
-  if (type == "boolean") return value ? 3 : 2;
-  const simple = ["number", "string", "function", "bigint", "symbol"].indexOf(type);
-  if (simple >= 0) return 4 + simple;
-  try {
-    if (Array.isArray(value)) return 9;
-    const prototype = Object.getPrototypeOf(value);
-    return prototype === null || Object.getPrototypeOf(prototype) === null ? 10 : 11;
-  } catch (ignored) {
-    return 12;
-  }
-}
-
 /** Returns navigator.language, or undefined where it is not a string or its getter throws. */
 export function language() {
   try {
@@ -161,11 +138,11 @@ export function later() {
 }
 
 /**
- * Tells the page a call's outcome, the callback first: `call` is `[resolve, reject, callback]`,
- * `value` the hgid when `ok`, the error otherwise.
+ * Tells the page a call's outcome, the callback first: `call` is `[resolve, reject, callback,
+ * dropped]`, `value` the hgid when `ok`, the error otherwise.
  */
-export function settle(call, dropped, ok, value) {
-  const [resolve, reject, callback] = call;
+export function settle(call, ok, value) {
+  const [resolve, reject, callback, dropped] = call;
   if (!ok) value.dropped = dropped;
   if (callback) {
     try {
@@ -551,7 +528,7 @@ export function askLocation() {
     let answered;
     located = new Promise((resolve) => (answered = resolve));
     const answer = (latitude, longitude) => {
-      core.coreLocated(latitude, longitude);
+      core.coreLocated(latitude, longitude, String(latitude), String(longitude));
       answered();
     };
     // A position or an error whose getters throw reads as no position.

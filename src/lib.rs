@@ -21,6 +21,7 @@ pub mod iso;
 pub mod json;
 pub mod payload;
 pub mod queue;
+pub mod read;
 pub mod retry;
 pub mod value;
 

@@ -29,7 +29,7 @@ pub enum Value {
     Unreadable(String),
 }
 
-/// The maximum number of values that the browser glue reads from one call's arguments: each
+/// The maximum number of values that js/read.js reads from one call's arguments: each
 /// argument, array item and object entry, nested ones included. A `customAttributes` object
 /// within `MAX_CUSTOM_ATTRIBUTES_BYTES` (96 KiB) of JSON contains at most 49152 values, since
 /// each takes at least a character and a comma, so the bound leaves room for the other arguments.

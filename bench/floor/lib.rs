@@ -1,8 +1,8 @@
 //! The size floor of the SDK's wasm core: the rules of `src/` (argument shifting, `init`, the
 //! field rules, request bodies, queue merges) compiled alone, with none of the browser glue of
-//! `src/web/` and no wasm-bindgen. Its exports take their arguments in a small binary form that
-//! [`Reader`] decodes, standing in for the reading of JavaScript values. The module is never
-//! run: bench/floor.mjs builds it and prints its size.
+//! `src/web/` and no wasm-bindgen. Its exports take their arguments as the text that js/read.js
+//! writes and `read` parses, as the shipped core does. The module is never run: bench/floor.mjs
+//! builds it and prints its size.
 #![no_std]
 // The parts of the rules that only the browser glue calls (identity, retry, order keys) are
 // not reached from the exports here, so the compiler drops them.
@@ -30,6 +30,8 @@ mod json;
 mod payload;
 #[path = "../../src/queue.rs"]
 mod queue;
+#[path = "../../src/read.rs"]
+mod read;
 #[path = "../../src/retry.rs"]
 mod retry;
 #[path = "../../src/value.rs"]
@@ -38,7 +40,7 @@ mod value;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use value::{Number, Value};
+use value::Value;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
@@ -64,63 +66,14 @@ fn output(text: String) -> *const u8 {
     last.as_ptr()
 }
 
-/// Decodes values written as a tag byte followed by their parts: a length byte before each
-/// text, array and object.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> u8 {
-        let byte = self.bytes.get(self.at).copied().unwrap_or(0);
-        self.at += 1;
-        byte
-    }
-
-    fn text(&mut self) -> String {
-        let length = usize::from(self.byte());
-        let end = (self.at + length).min(self.bytes.len());
-        let text = String::from_utf8_lossy(self.bytes.get(self.at..end).unwrap_or(&[]));
-        self.at = end;
-        text.into_owned()
-    }
-
-    fn value(&mut self) -> Value {
-        match self.byte() {
-            0 => Value::Undefined,
-            1 => Value::Null,
-            2 => Value::Bool(self.byte() == 1),
-            3 => {
-                let text = self.text();
-                let value = text.len() as f64;
-                Value::Number(Number { value, text })
-            }
-            4 => Value::String(self.text()),
-            5 => {
-                let count = self.byte();
-                Value::Array((0..count).map(|_| self.value()).collect())
-            }
-            6 => {
-                let count = self.byte();
-                Value::Object((0..count).map(|_| (self.text(), self.value())).collect())
-            }
-            7 => Value::Function,
-            _ => Value::Unsupported("a BigInt"),
-        }
-    }
-}
-
-/// Reads the arguments of a call: a count byte, then each value.
+/// Reads the arguments of a call, written as js/read.js writes them; each number reads as NaN.
 ///
 /// # Safety
 ///
 /// `bytes` must point at `length` readable bytes.
 unsafe fn arguments(bytes: *const u8, length: usize) -> Vec<Value> {
     let bytes = core::slice::from_raw_parts(bytes, length);
-    let mut reader = Reader { bytes, at: 0 };
-    let count = reader.byte();
-    (0..count).map(|_| reader.value()).collect()
+    read::arguments(core::str::from_utf8(bytes).unwrap_or(""), &[])
 }
 
 /// Reserves `length` bytes for the arguments of the next call.

@@ -21,9 +21,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn, catch)]
     fn console_warn(line: &str) -> Result<(), JsValue>;
 
-    #[wasm_bindgen(js_namespace = console, js_name = warn, catch)]
-    fn console_warn_with(line: &str, value: &JsValue) -> Result<(), JsValue>;
-
     #[wasm_bindgen(js_namespace = console, js_name = error, catch)]
     fn console_error(line: &str) -> Result<(), JsValue>;
 }
@@ -38,11 +35,6 @@ pub fn debug(parts: &[&str]) {
     if DEBUG.get() {
         let _ = console_log(&line(parts));
     }
-}
-
-/// Logs a warning with a value that the console shows expanded.
-pub fn warn_with(parts: &[&str], value: &JsValue) {
-    let _ = console_warn_with(&line(parts), value);
 }
 
 /// Logs a warning once per `key` for the page's life.

@@ -6,12 +6,14 @@ use super::storage;
 use super::{console, convert, io, location};
 use crate::args;
 use crate::config::{self, Config};
+use crate::error::push_u32;
 use crate::fields::{self, Field};
+use crate::json;
 use crate::payload::{Identify, Section};
+use crate::value::Value;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 /// The configuration of a valid `init`, until [`start`] applies it.
@@ -25,7 +27,7 @@ static CONFIGURED: Global<RefCell<Option<Config>>> = Global(RefCell::new(None));
 /// set-up (storage, the position request, delivery) waits for [`start`], when the page is idle
 /// or makes its next call, so that a page's load does not wait for it.
 #[wasm_bindgen(js_name = coreInit)]
-pub fn init(args: Array, base: String) -> bool {
+pub fn init(args: &str, numbers: &[f64], base: String) -> bool {
     if sdk::is_initialized() || CONFIGURED.borrow().is_some() {
         console::warn_once(
             "init-twice",
@@ -34,7 +36,7 @@ pub fn init(args: Array, base: String) -> bool {
         return true;
     }
     let config = match config::parse_init(
-        &convert::arguments(&args).values,
+        &crate::read::arguments(args, numbers),
         &convert::BrowserPage { base },
     ) {
         Ok(config) => config,
@@ -111,74 +113,93 @@ pub fn random_bytes() -> [u8; 16] {
     bytes
 }
 
-/// Validates an `identify` call and queues it, with `call` the `[resolve, reject, callback]`
-/// that settles it. Returns the error when the arguments cannot be read as a call (the shim
-/// settles it from a later microtask, so a callback never runs inside the page's own call),
-/// and `undefined` otherwise.
+/// Validates an `identify` call, read from `args` and `numbers` as js/read.js writes them, and
+/// queues it, with `call` the `[resolve, reject, callback, dropped]` that settles it. Returns the
+/// error when the arguments cannot be read as a call (the shim settles it from a later
+/// microtask, so a callback never runs inside the page's own call). Otherwise returns the
+/// values left out as JSON text (see [`report_dropped`]), or `undefined` when there are none.
 #[wasm_bindgen(js_name = coreIdentify)]
-pub fn identify(args: Array, call: JsValue) -> JsValue {
+pub fn identify(args: &str, numbers: &[f64], call: JsValue) -> JsValue {
     start();
-    let read = convert::arguments(&args);
-    match args::shift(&read.values) {
+    let values = crate::read::arguments(args, numbers);
+    match args::shift(&values) {
         Ok(shifted) => {
-            let mut request = Identify::build(&read.values, &shifted);
-            let dropped = report_dropped(&request, &args, &read, &shifted);
+            let mut request = Identify::build(&values, &shifted);
+            let dropped = report_dropped(&request, &values, &shifted);
             request.dropped.clear();
             let call = Call {
-                dropped,
                 call,
                 created: js_sys::Date::now(),
             };
             sdk::submit(request, call);
-            JsValue::UNDEFINED
+            dropped.map_or(JsValue::UNDEFINED, |text| JsValue::from_str(&text))
         }
         Err(error) => convert::error_to_js(&error),
     }
 }
 
-/// Lists the dropped values with the page's own values, as the call read them, and warns once
-/// for the call.
-fn report_dropped(
-    request: &Identify,
-    args: &Array,
-    read: &convert::Arguments,
-    shifted: &args::Shifted,
-) -> Array {
-    let list = Array::new();
+/// Lists the dropped values for the shim, which reports each with the page's own value and
+/// warns once for the call. The JSON text is an array: the warning, then `[argument, entry,
+/// field, reason]` per value, where `entry` is the value's position among the entries of the
+/// argument's object, or -1 for the whole argument. Returns `None` when no value was dropped.
+fn report_dropped(request: &Identify, values: &[Value], shifted: &args::Shifted) -> Option<String> {
+    if request.dropped.is_empty() {
+        return None;
+    }
     let mut summary = String::new();
+    let mut rows = String::new();
     for dropped in &request.dropped {
-        let value = match dropped.section {
-            Section::UserAttributes => {
-                read.member(shifted.user_attributes.unwrap_or(0), &dropped.key)
-            }
-            Section::Preferences => read.member(shifted.preferences.unwrap_or(0), &dropped.key),
-            Section::CustomAttributes => args.get(shifted.custom_attributes.unwrap_or(0) as u32),
+        let (index, member) = match dropped.section {
+            Section::UserAttributes => (shifted.user_attributes, true),
+            Section::Preferences => (shifted.preferences, true),
+            Section::CustomAttributes => (shifted.custom_attributes, false),
         };
-        let entry = Object::new();
-        convert::set(&entry, "field", &JsValue::from_str(&dropped.field));
-        convert::set(&entry, "value", &value);
-        convert::set(&entry, "reason", &JsValue::from_str(&dropped.reason));
-        list.push(&entry);
+        let index = index.unwrap_or(0);
+        let argument = values.get(index);
+        let (entry, value) = match argument {
+            Some(Value::Object(entries)) if member => entries
+                .iter()
+                .position(|(key, _)| *key == dropped.key)
+                .map_or((None, None), |at| {
+                    (Some(at), entries.get(at).map(|(_, v)| v))
+                }),
+            _ => (None, argument),
+        };
+
+        rows.push_str(",[");
+        push_u32(&mut rows, index as u32);
+        rows.push(',');
+        match entry {
+            Some(at) => push_u32(&mut rows, at as u32),
+            None => rows.push_str("-1"),
+        }
+        rows.push(',');
+        json::push_string(&mut rows, &dropped.field);
+        rows.push(',');
+        json::push_string(&mut rows, &dropped.reason);
+        rows.push(']');
 
         summary.push_str(if summary.is_empty() { "" } else { "; " });
         summary.push_str(&dropped.field);
         // A text value is quoted, so a console that shows only the message still names it.
-        if let Some(text) = value.as_string() {
-            push_quoted(&mut summary, &text);
+        if let Some(Value::String(text)) = value {
+            push_quoted(&mut summary, text);
         }
         summary.push(' ');
         summary.push_str(&dropped.reason);
     }
-    if !summary.is_empty() {
-        console::warn_with(
-            &[
-                "identify left out invalid values and sent the rest: ",
-                &summary,
-            ],
-            &list,
-        );
-    }
-    list
+    let mut text = String::from("[");
+    json::push_string(
+        &mut text,
+        &[
+            "identify left out invalid values and sent the rest: ",
+            &summary,
+        ]
+        .concat(),
+    );
+    text.push_str(&rows);
+    text.push(']');
+    Some(text)
 }
 
 /// Maximum characters of a dropped text value that the console warning quotes.
@@ -193,7 +214,7 @@ fn push_quoted(out: &mut String, text: &str) {
         excerpt.push('…');
     }
     out.push(' ');
-    crate::json::push_string(out, &excerpt);
+    json::push_string(out, &excerpt);
 }
 
 #[wasm_bindgen]

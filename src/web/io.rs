@@ -16,9 +16,6 @@ extern "C" {
     #[wasm_bindgen(js_name = startSoon)]
     pub fn start_soon();
 
-    /// Tells the kind of a value for the reading of a call's arguments (`KIND_*` of `convert`).
-    pub fn kind(value: &JsValue) -> u8;
-
     /// Returns `navigator.language`, or `None` where it is not a string or its getter throws.
     pub fn language() -> Option<String>;
 
@@ -29,7 +26,7 @@ extern "C" {
     pub fn later();
 
     /// Tells the page a call's outcome: `value` is the hgid when `ok`, the error otherwise.
-    pub fn settle(call: &JsValue, dropped: &JsValue, ok: bool, value: &JsValue);
+    pub fn settle(call: &JsValue, ok: bool, value: &JsValue);
 
     /// Returns a part of `location`, such as `"origin"` or `"hostname"`.
     #[wasm_bindgen(js_name = locationPart)]

@@ -5,9 +5,9 @@ use alloc::string::String;
 use alloc::vec;
 
 use super::global::Global;
-use super::{console, convert, io};
+use super::{console, io};
 use crate::fields;
-use crate::value::Value;
+use crate::value::{Number, Value};
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -39,12 +39,14 @@ pub fn ask() {
     }
 }
 
-/// Stores the browser's result: the position, or NaN for none.
+/// Stores the browser's result: the position, or NaN for none, each number with the text
+/// `String(n)` gives it.
 #[wasm_bindgen(js_name = coreLocated)]
-pub fn located(latitude: f64, longitude: f64) {
+pub fn located(latitude: f64, longitude: f64, latitude_text: String, longitude_text: String) {
+    let number = |value, text| Value::Number(Number { value, text });
     let value = Value::Object(vec![
-        ("latitude".into(), convert::number(latitude)),
-        ("longitude".into(), convert::number(longitude)),
+        ("latitude".into(), number(latitude, latitude_text)),
+        ("longitude".into(), number(longitude, longitude_text)),
     ]);
     *CURRENT.borrow_mut() = match fields::location(&value) {
         Ok(location) => {

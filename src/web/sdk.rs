@@ -39,9 +39,8 @@ pub struct Sdk {
 
 /// How to tell the page the outcome of one identify call.
 pub struct Call {
-    /// The dropped values as the page sees them: `{ field, value, reason }` objects.
-    pub dropped: Array,
-    /// The call as js/io.js settles it: `[resolve, reject, callback]`.
+    /// The call as js/io.js settles it: `[resolve, reject, callback, dropped]`, with the dropped
+    /// values as the page sees them, `{ field, value, reason }` objects.
     pub call: JsValue,
     /// When the call was made, in milliseconds since the epoch.
     pub created: f64,
@@ -775,5 +774,5 @@ pub fn settle(call: Call, outcome: Result<String, Error>) {
         Ok(hgid) => (true, JsValue::from_str(&hgid)),
         Err(error) => (false, convert::error_to_js(&error)),
     };
-    io::settle(&call.call, &call.dropped, ok, &value);
+    io::settle(&call.call, ok, &value);
 }
