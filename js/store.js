@@ -3,10 +3,11 @@
 // location opt-out. They live in localStorage under namespaced keys, and in memory when storage
 // is missing or throws. The `_hgid` cookie of the old script is adopted once.
 //
-// The core reads and writes an identity as one text: the hgid, a line break and the owner (the
-// externalId the hgid belongs to, empty for an anonymous visitor), or "" for no identity. This
-// module is JavaScript because each of its steps is a storage call, which from wasm costs a
-// boundary crossing and a string copy. As Rust it made the core 6.5 KB larger.
+// The core reads an identity as one text: the hgid, a line break and the owner (the externalId
+// the hgid belongs to, empty for an anonymous visitor), or "" for no identity. Only an hgid that
+// keeps the field rules is kept, so the first line break always ends it. This module is
+// JavaScript because each of its steps is a storage call, which from wasm costs a boundary
+// crossing and a string copy. As Rust it made the core 6.5 KB larger.
 
 const HGID_KEY = "herogi:hgid";
 const OWNER_KEY = "herogi:externalUserId";
@@ -23,11 +24,13 @@ const COOKIE_DONE_KEY = "herogi:cookieAdopted";
 const OLD_COOKIE = "_hgid";
 
 /**
- * White space that Rust's `str::trim` removes and that is not a control character: a stored hgid
- * with it at either end breaks the field rules, as one with a control character anywhere does.
+ * White space that Rust's `str::trim` removes, which differs from JavaScript's `trim`: it
+ * includes U+0085 and leaves U+FEFF. A stored hgid with it at either end breaks the field rules,
+ * as one with a control character anywhere does.
  */
-const EDGE_SPACE = "[ \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-const NOT_AN_HGID = new RegExp(`^${EDGE_SPACE}|${EDGE_SPACE}$|[\\0-\\x1f\\x7f-\\x9f]|^(undefined|null)$`, "i");
+const SPACE = "[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const NOT_AN_HGID = new RegExp(`^${SPACE}|${SPACE}$|[\\0-\\x1f\\x7f-\\x9f]|^(undefined|null)$`, "i");
+const EDGE_SPACES = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
 /** Maximum length of an hgid, in characters (code points). */
 const MAX_HGID_CHARS = 255;
 
@@ -172,7 +175,8 @@ function identity() {
   visitor();
   if (local && !memoryNewer) {
     try {
-      const stored = local.getItem(HGID_KEY);
+      let stored = local.getItem(HGID_KEY);
+      if (stored != null) stored = String(stored);
       const hgid = validHgid(stored) ? stored : null;
       if (stored != null && !hgid) {
         log("dropped a stored hgid that is not valid");
@@ -207,16 +211,20 @@ export function identityOf(generation) {
     // identity. That reset keeps the old identity first, so it is read below.
     if (generation == visitor()) return current;
   }
-  const kept = read(ARCHIVE_PREFIX + generation);
-  if (kept != null) {
-    const [hgid, owner] = parts(kept);
+  const archived = read(ARCHIVE_PREFIX + generation);
+  if (archived != null) {
+    const [hgid, owner] = parts(archived);
     return validHgid(hgid) ? hgid + "\n" + (owner || "") : "";
   }
   return archives.get(generation) || "";
 }
 
-/** Stores the identity text of the visitor generation `generation`, after a response to one of its calls. */
-export function saveIdentityOf(generation, text) {
+/**
+ * Stores the identity of the visitor generation `generation`, after a response to one of its
+ * calls. An hgid that breaks the field rules, as a faulty server's may, is not kept.
+ */
+export function saveIdentityOf(generation, hgid, owner) {
+  const text = validHgid(hgid) ? hgid + "\n" + (owner || "") : "";
   if (generation == visitor()) save(text);
   else archive(generation, text);
 }
@@ -228,11 +236,11 @@ function archive(generation, text) {
 }
 
 /**
- * Forgets the kept identities of earlier generations that no queued call uses: `needed` lists
- * the generations of the queued calls, each after a line break.
+ * Forgets the kept identities of earlier generations that no queued call uses: `needed` is the
+ * JSON array of the generations of the queued calls.
  */
 export function pruneIdentities(needed) {
-  const generations = needed.split("\n").slice(1);
+  const generations = JSON.parse(needed);
   for (const key of keys(ARCHIVE_PREFIX)) {
     if (!generations.includes(key.slice(ARCHIVE_PREFIX.length))) write(key, null);
   }
@@ -318,18 +326,23 @@ function oldCookieHgid() {
   }
   for (const pair of cookies.split(";")) {
     const at = pair.indexOf("=");
-    if (at < 0 || pair.slice(0, at).trim() != OLD_COOKIE) continue;
-    const raw = pair.slice(at + 1).trim();
+    if (at < 0 || trim(pair.slice(0, at)) != OLD_COOKIE) continue;
+    const raw = trim(pair.slice(at + 1));
     let decoded = raw;
     try {
       decoded = decodeURIComponent(raw);
     } catch (ignored) {
       // A value that is not percent-encoded is read as it is.
     }
-    const hgid = decoded.replace(/^"+|"+$/g, "").trim();
+    const hgid = trim(decoded.replace(/^"+|"+$/g, ""));
     if (validHgid(hgid)) return hgid;
   }
   return null;
+}
+
+/** Removes the white space at both ends of `text` that Rust's `str::trim` removes. */
+function trim(text) {
+  return text.replace(EDGE_SPACES, "");
 }
 
 /** Sets a cookie; where that throws, the page keeps its cookies. */

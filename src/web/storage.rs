@@ -36,7 +36,7 @@ extern "C" {
     fn identity_text(visitor: &str) -> String;
 
     #[wasm_bindgen(js_name = saveIdentityOf)]
-    fn save_identity_text(visitor: &str, identity: &str);
+    fn save_identity_parts(visitor: &str, hgid: Option<&str>, owner: Option<&str>);
 
     /// Starts a new visitor generation, keeps the current identity for the calls still queued,
     /// and clears the identity and the location opt-out. The old script's cookie is expired
@@ -72,19 +72,19 @@ pub fn identity_of(visitor: &str) -> Identity {
 /// Stores the identity of the visitor generation `visitor`, after a response to one of its
 /// calls.
 pub fn save_identity_of(visitor: &str, identity: &Identity) {
-    let text = match &identity.hgid {
-        Some(hgid) => [hgid, "\n", identity.owner.as_deref().unwrap_or("")].concat(),
-        None => String::new(),
-    };
-    save_identity_text(visitor, &text);
+    save_identity_parts(visitor, identity.hgid.as_deref(), identity.owner.as_deref());
 }
 
 /// Forgets the identities kept for earlier generations that no queued call in `needed` uses.
 pub fn prune_identities(needed: &[String]) {
-    let text: String = needed
-        .iter()
-        .flat_map(|visitor| ["\n", visitor.as_str()])
-        .collect();
+    let mut text = String::from("[");
+    for (index, visitor) in needed.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        crate::json::push_string(&mut text, visitor);
+    }
+    text.push(']');
     prune_identities_text(&text);
 }
 
@@ -249,6 +249,28 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn hgid_breaking_the_rules_is_not_kept() {
+        clear();
+        open(false);
+        save(&identity_of_hgid("h-1\nalice", Some("bob")));
+        assert_eq!(identity(), Identity::default());
+        assert_eq!(local().get_item(HGID_KEY).unwrap(), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn generation_with_a_line_break_keeps_its_identity() {
+        clear();
+        local().set_item("herogi:visitor", "g\n1").unwrap();
+        open(false);
+        save(&identity_of_hgid("h-1", None));
+        forget_visitor("g-2");
+        prune_identities(&["g\n1".into()]);
+        assert_eq!(identity_of("g\n1"), identity_of_hgid("h-1", None));
+        prune_identities(&["g".into(), "1".into()]);
+        assert_eq!(identity_of("g\n1"), Identity::default());
+    }
+
+    #[wasm_bindgen_test]
     fn another_tabs_reset_is_seen() {
         clear();
         open(false);
@@ -298,6 +320,7 @@ mod tests {
             "a\u{85}b",
             "a\u{9f}b",
             "a\u{a0}b",
+            "\u{85}h-1",
             "undefined",
             "NULL",
             "nullish",

@@ -323,6 +323,54 @@ test("empty narrower _hgid cookie is skipped", async () => {
   }
 });
 
+test("_hgid cookie is trimmed as the field rules trim", async () => {
+  const oldHgid = await oldScriptHgid("cookie-space@example.com");
+
+  const context = await browser.newContext();
+  try {
+    // U+0085 (NEXT LINE) is white space to the field rules, which trim it, but not to
+    // JavaScript's String.prototype.trim.
+    await context.addCookies([{ name: "_hgid", value: `${oldHgid}%C2%85`, url: server.url }]);
+    const page = await openBlank(context);
+    await initSdk(page);
+
+    const result = await page.evaluate(() => herogi.identify({ city: "Vilnius" }));
+
+    assert.equal(result.hgid, oldHgid);
+    assert.equal(await storedHgid(page), oldHgid);
+  } finally {
+    await context.close();
+  }
+});
+
+test("server hgid with a line break is not kept", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const posts = watchIdentify(page);
+    // A faulty proxy responds to the first call with an hgid that breaks the field rules.
+    let answered = false;
+    await page.route("**/v1/identify", (route) => {
+      if (answered) return route.continue();
+      answered = true;
+      return route.fulfill({ status: 200, contentType: "application/json", body: '{"hgid":"h-1\\nalice"}' });
+    });
+    await initSdk(page);
+
+    const first = await page.evaluate(() => herogi.identify("alice", { city: "Oslo" }));
+    const hgidAfterFirst = await page.evaluate(() => herogi.getHgid());
+    const second = await page.evaluate(() => herogi.identify("alice", { city: "Bergen" }));
+
+    assert.equal(first.hgid, "h-1\nalice");
+    assert.equal(hgidAfterFirst, null);
+    assert.equal(posts[1].body.hgid, undefined);
+    assert.equal(await storedHgid(page), second.hgid);
+    assert.equal((await getProfile(server.url, second.hgid)).city, "Bergen");
+  } finally {
+    await context.close();
+  }
+});
+
 test("callback form reports both outcomes", async () => {
   const user = uniqueId("u");
   const context = await browser.newContext();

@@ -1,5 +1,6 @@
-// End-to-end tests of identity storage when localStorage cannot be used: the SDK keeps the hgid
-// in memory for the page's life, warns once, and every identify call still succeeds.
+// End-to-end tests of identity storage when localStorage cannot be used, or returns odd values:
+// the SDK keeps the hgid in memory for the page's life, warns once, and every identify call
+// still succeeds.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
@@ -79,6 +80,33 @@ test("full quota keeps hgid in memory", async () => {
     const profile = await getProfile(server.url, first.hgid);
     assert.equal(profile.firstname, "Quota");
     assert.equal(profile.city, "Tallinn");
+  } finally {
+    await context.close();
+  }
+});
+
+test("getItem returning String objects keeps hgid", async () => {
+  const context = await browser.newContext();
+  try {
+    // A wrapper of a consent tool or polyfill that returns String objects in place of strings.
+    await context.addInitScript(() => {
+      const getItem = Storage.prototype.getItem;
+      Storage.prototype.getItem = function (key) {
+        const value = getItem.call(this, key);
+        return value == null ? value : new String(value);
+      };
+    });
+    const page = await openBlank(context);
+    const posts = watchIdentify(page);
+    await initSdk(page);
+
+    const first = await page.evaluate(() => herogi.identify({ firstname: "Boxed" }));
+    const second = await page.evaluate(() => herogi.identify({ city: "Riga" }));
+
+    assert.equal(second.hgid, first.hgid);
+    assert.equal(posts[1].body.hgid, first.hgid);
+    assert.equal(await page.evaluate(() => herogi.getHgid()), first.hgid);
+    assert.equal(await page.evaluate(() => String(localStorage.getItem("herogi:hgid"))), first.hgid);
   } finally {
     await context.close();
   }
