@@ -52,7 +52,7 @@ async function inflate(bytes) {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
+    chunks[chunks.length] = value;
     length += value.length;
   }
   const inflated = new Uint8Array(length);

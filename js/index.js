@@ -36,6 +36,11 @@ export {
 /** The SDK's version. */
 export const version = __HEROGI_VERSION__;
 
+// Taken when the script runs, so that a page that later replaces them cannot break a call. For
+// the same reason, the SDK's arrays grow by index rather than with Array.prototype.push.
+const toText = String;
+const parseJson = JSON.parse;
+
 let loading = false;
 let loaded = false;
 let loadError = null;
@@ -130,8 +135,15 @@ function runWaiting() {
     loadError = loadError || new EnvironmentError("LOAD_FAILED", "herogi could not load its WebAssembly core");
     readyWaiters.splice(0).forEach((waiter) => waiter[1](loadError));
   }
-  for (const [name, args, base, resolve, reject] of waiting.splice(0)) {
-    run(name, args, base).then(resolve, reject);
+  const calls = waiting.splice(0);
+  for (let index = 0; index < calls.length; index++) {
+    const [name, args, base, resolve, reject] = calls[index];
+    // One call that throws must not keep the calls after it from running.
+    try {
+      run(name, args, base).then(resolve, reject);
+    } catch (thrown) {
+      reject(thrown);
+    }
   }
 }
 
@@ -170,10 +182,14 @@ function run(name, args, base) {
     }
     return identifyNow(args);
   } catch (thrown) {
+    let reason = "an exception";
+    try {
+      reason = toText(thrown);
+    } catch (ignored) {
+      // An exception whose text cannot be read keeps the generic reason.
+    }
     const error =
-      thrown instanceof HerogiError
-        ? thrown
-        : makeError("INTERNAL_ERROR", String(thrown), undefined, undefined, thrown);
+      thrown instanceof HerogiError ? thrown : makeError("INTERNAL_ERROR", reason, undefined, undefined, thrown);
     // init returns nothing to the page, so its failure is reported on the console.
     if (name === "init") {
       try {
@@ -200,8 +216,16 @@ function identifyNow(args) {
   if (call[2]) markHandled(promise);
   const [text, numbers, members] = readArguments(args);
   const result = coreIdentify(text, numbers, call);
-  if (typeof result == "string") reportDropped(JSON.parse(result), args, members, call[3]);
-  else if (result) Promise.resolve().then(() => settle(call, false, result));
+  if (typeof result == "string") {
+    // The call is queued now, so a failure to report what it left out must not fail it.
+    try {
+      reportDropped(parseJson(result), args, members, call[3]);
+    } catch (ignored) {
+      // The dropped values stay unlisted on a page whose built-ins throw.
+    }
+  } else if (result) {
+    Promise.resolve().then(() => settle(call, false, result));
+  }
   return promise;
 }
 
@@ -211,13 +235,15 @@ function identifyNow(args) {
  * core's report: the warning, then `[argument, entry, field, reason]` per value, with `entry`
  * the value's position among its object's entries, or -1 for the whole argument.
  */
-function reportDropped([warning, ...rows], args, members, dropped) {
-  for (const [argument, entry, field, reason] of rows) {
-    const value = entry < 0 ? args[argument] : (members[argument] || [])[entry];
-    dropped.push({ field, value, reason });
+function reportDropped(report, args, members, dropped) {
+  for (let index = 1; index < report.length; index++) {
+    // Indexes, not destructuring, which a page's replaced array iterator would change.
+    const row = report[index];
+    const value = row[1] < 0 ? args[row[0]] : (members[row[0]] || [])[row[1]];
+    dropped[index - 1] = { field: row[2], value, reason: row[3] };
   }
   try {
-    console.warn("herogi: " + warning, dropped);
+    console.warn("herogi: " + report[0], dropped);
   } catch (ignored) {
     // A page whose console throws hears of the dropped values through the call's result.
   }
@@ -228,7 +254,7 @@ function call(name, args) {
   load();
   const base = document.baseURI;
   if (loaded || loadError) return run(name, args, base);
-  const promise = new Promise((resolve, reject) => waiting.push([name, args, base, resolve, reject]));
+  const promise = new Promise((resolve, reject) => (waiting[waiting.length] = [name, args, base, resolve, reject]));
   // A call with a callback reports a failure through it, as the core's own calls do.
   return args.some((arg) => typeof arg === "function") ? markHandled(promise) : promise;
 }
@@ -273,7 +299,7 @@ export function ready(callback) {
   const promise = new Promise((resolve, reject) => {
     if (loadError) reject(loadError);
     else if (loaded && configured) resolve();
-    else readyWaiters.push([resolve, reject]);
+    else readyWaiters[readyWaiters.length] = [resolve, reject];
   });
   if (typeof callback === "function") {
     // An exception from the page's callback is reported, as identify does, and never becomes

@@ -4,12 +4,17 @@
 // means; this module waits and carries the bytes. Async code is far smaller as JavaScript than
 // as wasm, where each `await` becomes a state machine and each callback a closure shim. It also
 // hands the core the page's location and random bytes, which as web-sys bindings cost the wasm
-// more than these few lines; js/store.js reads and writes localStorage and cookies.
+// more than these few lines. js/store.js reads and writes localStorage and cookies.
 //
 // The core imports this module; js/index.js hands it the core's exports with `connect` once the
 // core has started.
 
 import { keys, read, write } from "./store.js";
+
+// Taken when the script runs, so that a page that later replaces them cannot break delivery.
+const toText = String;
+const parseJson = JSON.parse;
+const { floor, min } = Math;
 
 let core;
 let url;
@@ -161,7 +166,7 @@ export function settle(call, ok, value) {
 
 /** Returns a part of the page's location, such as "origin" or "hostname", as text. */
 export function locationPart(part) {
-  return String(location[part]);
+  return toText(location[part]);
 }
 
 /** Fills `bytes` from crypto.getRandomValues. Returns false where the browser has none. */
@@ -203,7 +208,7 @@ function locks() {
 
 /** Writes `"<tab> <expiry in ms>"`. */
 function expiry() {
-  return tab + " " + Math.floor(Date.now() + LEASE_MS);
+  return tab + " " + floor(Date.now() + LEASE_MS);
 }
 
 /**
@@ -261,7 +266,7 @@ async function alive() {
     try {
       const { held } = await manager.query();
       return held
-        .map((lock) => String(lock.name))
+        .map((lock) => toText(lock.name))
         .filter((name) => name.startsWith(TAB_PREFIX))
         .map((name) => name.slice(TAB_PREFIX.length));
     } catch (ignored) {
@@ -272,7 +277,7 @@ async function alive() {
   const tabs = [];
   for (const key of keys(TAB_PREFIX)) {
     const lease = parseLease(read(key));
-    if (lease && lease[1] > now) tabs.push(lease[0]);
+    if (lease && lease[1] > now) tabs[tabs.length] = lease[0];
     else write(key, null);
   }
   return tabs;
@@ -422,7 +427,7 @@ async function sendEntries(lock) {
 async function hold(lock, ms) {
   for (let left = ms; left > 0; left -= RENEW_MS) {
     lock.renew();
-    if (await sleep(Math.min(left, RENEW_MS))) return;
+    if (await sleep(min(left, RENEW_MS))) return;
   }
 }
 
@@ -497,7 +502,7 @@ async function exchange() {
       if (text === undefined) status = TIMED_OUT;
       let json;
       try {
-        json = JSON.parse(text);
+        json = parseJson(text);
       } catch (ignored) {
         // A body that is not JSON has neither an hgid nor a message.
       }
@@ -528,7 +533,7 @@ export function askLocation() {
     let answered;
     located = new Promise((resolve) => (answered = resolve));
     const answer = (latitude, longitude) => {
-      core.coreLocated(latitude, longitude, String(latitude), String(longitude));
+      core.coreLocated(latitude, longitude, toText(latitude), toText(longitude));
       answered();
     };
     // A position or an error whose getters throw reads as no position.

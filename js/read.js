@@ -28,8 +28,26 @@ const UNPAIRED_SURROGATE = "xS";
 const UNPAIRED_SURROGATE_KEY = "xK";
 const TOO_MANY_VALUES = "xT";
 
-/** A UTF-16 surrogate without its pair, which UTF-8 text cannot hold. */
+// The built-ins the reader calls, taken when the script runs, so that a page that later replaces
+// one with a wrapper that throws or misbehaves cannot change how a call is read.
+const toText = String;
+const { isArray } = Array;
+const { keys: ownKeys, getPrototypeOf, defineProperty } = Object;
+const { apply } = Reflect;
+const isWellFormed = String.prototype.isWellFormed;
+const regexTest = RegExp.prototype.test;
+
+/**
+ * A UTF-16 surrogate without its pair, which UTF-8 text cannot hold. The search takes its own
+ * `exec`, because RegExp.prototype.test calls the `exec` it finds on the expression.
+ */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/;
+defineProperty(LONE_SURROGATE, "exec", { value: RegExp.prototype.exec });
+
+/** Returns whether `text` has no unpaired surrogate, with isWellFormed where the browser has it. */
+function whole(text) {
+  return isWellFormed ? apply(isWellFormed, text, []) : !apply(regexTest, LONE_SURROGATE, [text]);
+}
 
 /**
  * Returns the kind of an object: 9 an array, 10 a plain object, 11 another object and 12 an
@@ -38,9 +56,9 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[
  */
 function objectKind(value) {
   try {
-    if (Array.isArray(value)) return 9;
-    const prototype = Object.getPrototypeOf(value);
-    return prototype === null || Object.getPrototypeOf(prototype) === null ? 10 : 11;
+    if (isArray(value)) return 9;
+    const prototype = getPrototypeOf(value);
+    return prototype === null || getPrototypeOf(prototype) === null ? 10 : 11;
   } catch (ignored) {
     return 12;
   }
@@ -77,16 +95,17 @@ export function readArguments(args) {
   const read = (value) => {
     if (remaining == 0) return TOO_MANY_VALUES;
     remaining--;
+
     if (value === undefined) return "u";
     if (value === null) return "n";
     switch (typeof value) {
       case "boolean":
         return value ? "t" : "f";
       case "number":
-        numbers.push(value);
-        return "d" + part(String(value));
+        numbers[numbers.length] = value;
+        return "d" + part(toText(value));
       case "string":
-        return LONE_SURROGATE.test(value) ? UNPAIRED_SURROGATE : "s" + part(value);
+        return whole(value) ? "s" + part(value) : UNPAIRED_SURROGATE;
       case "function":
         return "F";
       case "bigint":
@@ -94,14 +113,17 @@ export function readArguments(args) {
       case "symbol":
         return SYMBOL;
     }
+
     const found = objectKind(value);
-    if (ancestors.includes(value)) return CYCLE;
+    for (let index = 0; index < ancestors.length; index++) {
+      if (ancestors[index] === value) return CYCLE;
+    }
     if (ancestors.length >= MAX_DEPTH) return TOO_DEEP;
-    ancestors.push(value);
+    ancestors[ancestors.length] = value;
     let text = found == 11 ? OTHER_OBJECT : THROWING_PROXY;
     if (found == 9) text = items(value);
     if (found == 10) text = entries(value);
-    ancestors.pop();
+    ancestors.length--;
     return text;
   };
 
@@ -116,7 +138,7 @@ export function readArguments(args) {
     }
     if (typeof length != "number" || !(length > 0)) length = 0;
     if (length > remaining) return TOO_MANY_VALUES;
-    const count = Math.floor(length);
+    const count = length - (length % 1);
     let text = "a" + count + ":";
     for (let index = 0; index < count; index++) {
       let item;
@@ -135,7 +157,7 @@ export function readArguments(args) {
   const entries = (object) => {
     let keys;
     try {
-      keys = Object.keys(object);
+      keys = ownKeys(object);
     } catch (ignored) {
       return THROWING_PROXY;
     }
@@ -143,10 +165,11 @@ export function readArguments(args) {
     // The argument itself is the only ancestor of its own members.
     const values = ancestors.length == 1 ? (members[argument] = []) : [];
     let text = "o" + keys.length + ":";
-    for (const key of keys) {
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index];
       text += part(key);
-      values.push(undefined);
-      if (LONE_SURROGATE.test(key)) {
+      values[index] = undefined;
+      if (!whole(key)) {
         text += UNPAIRED_SURROGATE_KEY;
         continue;
       }
@@ -157,7 +180,7 @@ export function readArguments(args) {
         text += unreadable(error);
         continue;
       }
-      values[values.length - 1] = item;
+      values[index] = item;
       text += read(item);
     }
     return text;

@@ -9,6 +9,10 @@
 // JavaScript because each of its steps is a storage call, which from wasm costs a boundary
 // crossing and a string copy. As Rust it made the core 6.5 KB larger.
 
+// Taken when the script runs, so that a page that later replaces them cannot break storage.
+const toText = String;
+const parseJson = JSON.parse;
+
 const HGID_KEY = "herogi:hgid";
 const OWNER_KEY = "herogi:externalUserId";
 const LOCATION_OPTOUT_KEY = "herogi:locationOptout";
@@ -113,7 +117,7 @@ export function read(key) {
   if (!local) return null;
   try {
     const value = local.getItem(key);
-    return value == null ? null : String(value);
+    return value == null ? null : toText(value);
   } catch (ignored) {
     warnMemoryOnly();
     return null;
@@ -142,7 +146,7 @@ export function keys(prefix) {
   try {
     for (let index = 0; local && index < local.length; index++) {
       const key = local.key(index);
-      if (key && key.startsWith(prefix)) found.push(key);
+      if (key && key.startsWith(prefix)) found[found.length] = key;
     }
   } catch (ignored) {
     // Storage that throws has no keys for this page.
@@ -176,7 +180,7 @@ function identity() {
   if (local && !memoryNewer) {
     try {
       let stored = local.getItem(HGID_KEY);
-      if (stored != null) stored = String(stored);
+      if (stored != null) stored = toText(stored);
       const hgid = validHgid(stored) ? stored : null;
       if (stored != null && !hgid) {
         log("dropped a stored hgid that is not valid");
@@ -240,12 +244,19 @@ function archive(generation, text) {
  * JSON array of the generations of the queued calls.
  */
 export function pruneIdentities(needed) {
-  const generations = JSON.parse(needed);
+  const generations = parseJson(needed);
+  // A loop rather than Array.prototype.includes, which a page may have replaced.
+  const needs = (generation) => {
+    for (let index = 0; index < generations.length; index++) {
+      if (generations[index] === generation) return true;
+    }
+    return false;
+  };
   for (const key of keys(ARCHIVE_PREFIX)) {
-    if (!generations.includes(key.slice(ARCHIVE_PREFIX.length))) write(key, null);
+    if (!needs(key.slice(ARCHIVE_PREFIX.length))) write(key, null);
   }
   for (const generation of archives.keys()) {
-    if (!generations.includes(generation)) archives.delete(generation);
+    if (!needs(generation)) archives.delete(generation);
   }
 }
 
@@ -261,7 +272,7 @@ export function visitor() {
     try {
       const stored = local.getItem(VISITOR_KEY) ?? "";
       if (stored != visitorGeneration) {
-        visitorGeneration = String(stored);
+        visitorGeneration = toText(stored);
         if (memoryNewer) {
           memoryNewer = false;
           memory = "";
@@ -319,7 +330,7 @@ export function setLocationOptout(value) {
 function oldCookieHgid() {
   let cookies;
   try {
-    cookies = String(document.cookie);
+    cookies = toText(document.cookie);
   } catch (ignored) {
     // A sandboxed frame has no cookies.
     return null;
@@ -361,7 +372,7 @@ function setCookie(text) {
 function expireOldCookie() {
   const expired = OLD_COOKIE + "=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/";
   setCookie(expired);
-  let domain = String(location.hostname);
+  let domain = toText(location.hostname);
   for (let dot = domain.indexOf("."); dot >= 0; dot = domain.indexOf(".")) {
     setCookie(expired + "; domain=" + domain);
     domain = domain.slice(dot + 1);

@@ -1,12 +1,13 @@
 // Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
 // DecompressionStream or WebAssembly, a compileStreaming that returns no Promise, a broken Intl,
-// a Response replaced before or after the core loads, a Promise without `race` or a page without `queueMicrotask`, and a
+// a Response replaced before or after the core loads, built-ins replaced with wrappers that
+// throw or lie, a Promise without `race` or a page without `queueMicrotask`, and a
 // Promise.prototype without `catch`. No call may throw into the page,
 // and the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { APP_ID, APP_SECRET, getProfile, server, useServerAndBrowser } from "./harness.mjs";
-import { openBlankInNewContext } from "./page-helpers.mjs";
+import { openBlankInNewContext, watchIdentify } from "./page-helpers.mjs";
 
 useServerAndBrowser();
 
@@ -165,6 +166,66 @@ test("Response replaced before init delivers", async (t) => {
   assert.equal(outcome.ready.failed, undefined);
   assert.equal(outcome.identify.failed, undefined);
   assert.equal((await getProfile(server.url, outcome.identify.value.hgid)).city, "Quito");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("replaced built-ins leave calls intact", async (t) => {
+  const { page, messages } = await openPage(t);
+  const posts = watchIdentify(page);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    const broken = (name) => () => {
+      throw new Error(`${name} is broken`);
+    };
+    // Wrappers a page installs after the SDK's script ran: each throws or lies. They are put
+    // back before the result returns, which Playwright reads with them.
+    const originals = [String, JSON.parse, Math.floor, Array.prototype.includes, Array.prototype.push];
+    const regexMethods = [RegExp.prototype.test, RegExp.prototype.exec];
+    const restore = () => {
+      [window.String, JSON.parse, Math.floor, Array.prototype.includes, Array.prototype.push] = originals;
+      [RegExp.prototype.test, RegExp.prototype.exec] = regexMethods;
+    };
+    const replace = () => {
+      window.String = broken("String");
+      JSON.parse = broken("JSON.parse");
+      Math.floor = () => 0;
+      Array.prototype.includes = () => true;
+      Array.prototype.push = broken("push");
+      RegExp.prototype.test = () => true;
+      RegExp.prototype.exec = () => [""];
+    };
+    const callbacks = [];
+    const call = () =>
+      herogi.identify("built-ins", { email: "not-an-email", city: "Oslo" }, { n: 42, list: [1, 2, 3] }, {}, (ok) => {
+        callbacks[callbacks.length] = ok;
+      });
+    replace();
+    // One call waits for the core to load, the other runs once it has.
+    attempt("init", () => herogi.init(appId, appSecret, false, { apiUrl: location.origin }));
+    const waited = attempt("identify while loading", call);
+    await outcomeOf(herogi.ready());
+    const direct = attempt("identify", call);
+    const results = [await outcomeOf(waited), await outcomeOf(direct)];
+    restore();
+    return {
+      thrown,
+      callbacks,
+      results: results.map((result) => ({
+        failed: result.failed,
+        hgid: result.value && result.value.hgid,
+        dropped: result.value && result.value.dropped.map((entry) => `${entry.field}=${entry.value}`),
+      })),
+    };
+  }, [APP_ID, APP_SECRET]);
+
+  assert.deepEqual(outcome.thrown, []);
+  assert.deepEqual(outcome.callbacks, [true, true]);
+  for (const result of outcome.results) {
+    assert.equal(result.failed, undefined);
+    assert.deepEqual(result.dropped, ["email=not-an-email"]);
+  }
+  assert.equal((await getProfile(server.url, outcome.results[1].hgid)).city, "Oslo");
+  assert.equal(posts.length, 2);
+  for (const post of posts) assert.equal(post.body.customAttributes, '{"n":42,"list":[1,2,3]}');
   assert.deepEqual(messages.errors, []);
 });
 
