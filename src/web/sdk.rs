@@ -40,7 +40,7 @@ pub struct Sdk {
 /// How to tell the page the outcome of one identify call.
 pub struct Call {
     /// The call as js/io.js settles it: `[resolve, reject, callback, dropped]`, with the dropped
-    /// values as the page sees them, `{ field, value, reason }` objects.
+    /// values as `{ field, value, reason }` objects that hold the page's own values.
     pub call: JsValue,
     /// When the call was made, in milliseconds since the epoch.
     pub created: f64,
@@ -228,7 +228,7 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
         }
     };
     make_room(&entry);
-    mark_unsaved(&entry.id);
+    mark_unsaved(&entry.id, true);
     {
         let mut state = STATE.borrow_mut();
         state.calls.push((entry.id.clone(), Vec::from([call])));
@@ -239,11 +239,13 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
 
 /// Marks an entry to be written to storage when the current task ends. A burst of calls in one
 /// task is then written once, after its merges, instead of once per call and merge. Nothing can
-/// end the page between a call and the end of its task, so no call is lost meanwhile.
-fn mark_unsaved(id: &str) {
+/// end the page between a call and the end of its task, so no call is lost meanwhile. A `new`
+/// entry's id cannot be marked yet, so it is not looked for: in a burst of calls, that search
+/// grew with each call.
+fn mark_unsaved(id: &str, new: bool) {
     {
         let mut state = STATE.borrow_mut();
-        if !state.unsaved.iter().any(|unsaved| unsaved == id) {
+        if new || !state.unsaved.iter().any(|unsaved| unsaved == id) {
             state.unsaved.push(id.to_string());
         }
     }
@@ -378,7 +380,7 @@ fn apply_merges(merges: &[(String, String)]) {
                 None => state.calls.push((into.clone(), moved)),
             }
         }
-        mark_unsaved(into);
+        mark_unsaved(into, false);
     }
 }
 
@@ -482,7 +484,7 @@ pub fn adopt_orphans(alive: Option<String>) -> u8 {
             state.saved.push(entry.id.clone());
             state.entries.insert(at, entry.clone());
         }
-        mark_unsaved(&entry.id);
+        mark_unsaved(&entry.id, false);
         // Rewritten at once with this tab's id, so that no other tab takes it over as well.
         save_queue();
     }
