@@ -148,21 +148,31 @@ fn report_dropped(request: &Identify, values: &[Value], shifted: &args::Shifted)
     }
     let mut summary = String::new();
     let mut rows = String::new();
+    // Each entry of an object drops at most one value, in entry order, so the search for a
+    // section's next dropped key starts after the entry found last. Two keys can read alike,
+    // as an unpaired surrogate reads as U+FFFD, and each still finds its own entry.
+    let mut searched = [0usize; 2];
     for dropped in &request.dropped {
-        let (index, member) = match dropped.section {
-            Section::UserAttributes => (shifted.user_attributes, true),
-            Section::Preferences => (shifted.preferences, true),
-            Section::CustomAttributes => (shifted.custom_attributes, false),
+        let (index, section) = match dropped.section {
+            Section::UserAttributes => (shifted.user_attributes, Some(0)),
+            Section::Preferences => (shifted.preferences, Some(1)),
+            Section::CustomAttributes => (shifted.custom_attributes, None),
         };
         let index = index.unwrap_or(0);
         let argument = values.get(index);
-        let (entry, value) = match argument {
-            Some(Value::Object(entries)) if member => entries
-                .iter()
-                .position(|(key, _)| *key == dropped.key)
-                .map_or((None, None), |at| {
-                    (Some(at), entries.get(at).map(|(_, v)| v))
-                }),
+        let (entry, value) = match (argument, section) {
+            (Some(Value::Object(entries)), Some(section)) => {
+                let start = searched[section];
+                let found = entries
+                    .iter()
+                    .skip(start)
+                    .position(|(key, _)| *key == dropped.key)
+                    .map(|offset| start + offset);
+                if let Some(at) = found {
+                    searched[section] = at + 1;
+                }
+                (found, found.and_then(|at| entries.get(at)).map(|(_, v)| v))
+            }
             _ => (None, argument),
         };
 

@@ -288,6 +288,21 @@ test("dropped value's getter runs once", async (t) => {
   assert.equal(outcome.dropped[0].value, "not-an-email-1");
 });
 
+test("keys that read alike keep their values", async (t) => {
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
+  // An unpaired surrogate reads as U+FFFD, the same text as the second key.
+  const dropped = await page.evaluate(async () => {
+    const result = await herogi.identify("input-alike-keys", { "\ud800": 1, "\ufffd": 2, firstname: "Alike" });
+    return result.dropped.map((entry) => [entry.field, entry.value === undefined ? "undefined" : entry.value]);
+  });
+
+  assert.deepEqual(dropped, [
+    ["\ufffd", "undefined"],
+    ["\ufffd", 2],
+  ]);
+});
+
 test("long dropped value is cut in warning", async (t) => {
   const { page, messages } = await openBlankInNewContext(t);
   await initSdk(page);
