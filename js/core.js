@@ -15,10 +15,18 @@ function decodeBase64(text) {
 }
 
 /**
+ * How long the streaming compile may take before the core is also compiled in full, in
+ * milliseconds. It is far longer than the streaming compile takes: init to ready, which includes
+ * it, took 6 to 8 ms in bench/phases.mjs on a 2-core machine. So only a compile that never
+ * settles reaches it.
+ */
+const STREAMING_MS = 5000;
+
+/**
  * Returns a Promise of the compiled core. The browser compiles it while it is inflated, on its
  * compiler threads, and the type application/wasm is what compileStreaming requires. Where that
- * path throws or gives no module, as on a page that replaced Response or wrapped
- * compileStreaming, the core is inflated in full and then compiled.
+ * path throws, gives no module or has not settled after STREAMING_MS, as on a page that replaced
+ * Response or wrapped compileStreaming, the core is inflated in full and then compiled.
  */
 export function loadCore() {
   if (typeof DecompressionStream !== "function") {
@@ -30,13 +38,28 @@ export function loadCore() {
     );
   }
   const bytes = decodeBase64(base64Core);
-  const compileWhole = () => inflate(bytes).then((inflated) => WebAssembly.compile(inflated));
-  return new Promise((resolve) => {
-    // A Response's body streams from memory. A Blob's stream reads through the browser's blob
-    // storage, which took 15 to 50 ms against 4 to 7 ms in headless Chromium on a 2-core machine.
-    const inflated = new Response(bytes).body.pipeThrough(new DecompressionStream("deflate"));
-    resolve(WebAssembly.compileStreaming(new Response(inflated, { headers: { "Content-Type": "application/wasm" } })));
-  }).then((module) => (module instanceof WebAssembly.Module ? module : compileWhole()), compileWhole);
+  let whole;
+  const compileWhole = () => (whole = whole || inflate(bytes).then((inflated) => WebAssembly.compile(inflated)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => compileWhole().then(resolve, reject), STREAMING_MS);
+    new Promise((streamed) => {
+      // A Response's body streams from memory. A Blob's stream reads through the browser's blob
+      // storage, which took 15 to 50 ms against 4 to 7 ms in headless Chromium on a 2-core machine.
+      const inflated = new Response(bytes).body.pipeThrough(new DecompressionStream("deflate"));
+      streamed(WebAssembly.compileStreaming(new Response(inflated, { headers: { "Content-Type": "application/wasm" } })));
+    })
+      .then((module) => (module instanceof WebAssembly.Module ? module : compileWhole()), compileWhole)
+      .then(
+        (module) => {
+          clearTimeout(timer);
+          resolve(module);
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+  });
 }
 
 /** Returns the inflated `bytes`, read from a DecompressionStream without Response. */

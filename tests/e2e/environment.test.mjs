@@ -1,9 +1,9 @@
 // Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
-// DecompressionStream or WebAssembly, a compileStreaming that returns no Promise, a broken Intl,
-// a Response replaced before or after the core loads, built-ins replaced with wrappers that
-// throw or lie, a Promise without `race` or a page without `queueMicrotask`, and a
-// Promise.prototype without `catch`. No call may throw into the page,
-// and the SDK keeps working or fails each call with a reason.
+// DecompressionStream or WebAssembly, a compileStreaming that returns no Promise or one that
+// never settles, a broken Intl, a Response replaced before or after the core loads, built-ins
+// replaced with wrappers that throw or lie, a Promise without `race` or a page without
+// `queueMicrotask`, and a Promise.prototype without `catch`. No call may throw into the page, and
+// the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { APP_ID, APP_SECRET, getProfile, server, useServerAndBrowser } from "./harness.mjs";
@@ -146,6 +146,22 @@ test("compileStreaming without a Promise delivers", async (t) => {
   assert.deepEqual(outcome.thrown, []);
   assert.equal(outcome.identify.failed, undefined);
   assert.equal((await getProfile(server.url, outcome.identify.value.hgid)).city, "Oslo");
+  assert.deepEqual(messages.errors, []);
+});
+
+test("compileStreaming that never settles delivers", async (t) => {
+  const { page, messages } = await openPage(t);
+  const outcome = await page.evaluate(async ([appId, appSecret]) => {
+    // A page's wrapper whose Promise never settles.
+    WebAssembly.compileStreaming = () => new Promise(() => {});
+    attempt("init", () => herogi.init(appId, appSecret, false, { apiUrl: location.origin }));
+    const identify = attempt("identify", () => herogi.identify("hung-wrapper", { city: "Turku" }));
+    return { thrown, identify: await outcomeOf(identify) };
+  }, [APP_ID, APP_SECRET]);
+
+  assert.deepEqual(outcome.thrown, []);
+  assert.equal(outcome.identify.failed, undefined);
+  assert.equal((await getProfile(server.url, outcome.identify.value.hgid)).city, "Turku");
   assert.deepEqual(messages.errors, []);
 });
 
