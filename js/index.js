@@ -37,7 +37,8 @@ export {
 export const version = __HEROGI_VERSION__;
 
 // Taken when the script runs, so that a page that later replaces them cannot break a call. For
-// the same reason, the SDK's arrays grow by index rather than with Array.prototype.push.
+// the same reason, the SDK's arrays grow by index rather than with Array.prototype.push, and its
+// own records are objects, whose destructuring uses no array iterator.
 const toText = String;
 const parseJson = JSON.parse;
 
@@ -47,7 +48,7 @@ let loadError = null;
 let configured = false;
 const readyWaiters = [];
 /**
- * Calls made while the core loads, in call order: `[name, args, base, resolve, reject]`.
+ * Calls made while the core loads, in call order: `{ name, args, base, resolve, reject }`.
  * NOTE: nothing stores them, so those still waiting when the page goes away are lost. The core
  * takes a few milliseconds to start.
  */
@@ -137,7 +138,7 @@ function runWaiting() {
   }
   const calls = waiting.splice(0);
   for (let index = 0; index < calls.length; index++) {
-    const [name, args, base, resolve, reject] = calls[index];
+    const { name, args, base, resolve, reject } = calls[index];
     // One call that throws must not keep the calls after it from running.
     try {
       run(name, args, base).then(resolve, reject);
@@ -171,7 +172,7 @@ function run(name, args, base) {
   if (loadError) return fail(args, loadError);
   try {
     if (name === "init") {
-      const [text, numbers] = readArguments(args);
+      const { text, numbers } = readArguments(args);
       configured = coreInit(text, numbers, base) || configured;
       if (configured) readyWaiters.splice(0).forEach((waiter) => waiter[0]());
       return Promise.resolve();
@@ -214,7 +215,7 @@ function identifyNow(args) {
   });
   // With a callback the page hears of a failure there, so the rejection is handled.
   if (call[2]) markHandled(promise);
-  const [text, numbers, members] = readArguments(args);
+  const { text, numbers, members } = readArguments(args);
   const result = coreIdentify(text, numbers, call);
   if (typeof result == "string") {
     // The call is queued now, so a failure to report what it left out must not fail it.
@@ -254,7 +255,7 @@ function call(name, args) {
   load();
   const base = document.baseURI;
   if (loaded || loadError) return run(name, args, base);
-  const promise = new Promise((resolve, reject) => (waiting[waiting.length] = [name, args, base, resolve, reject]));
+  const promise = new Promise((resolve, reject) => (waiting[waiting.length] = { name, args, base, resolve, reject }));
   // A call with a callback reports a failure through it, as the core's own calls do.
   return args.some((arg) => typeof arg === "function") ? markHandled(promise) : promise;
 }

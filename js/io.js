@@ -147,7 +147,11 @@ export function later() {
  * dropped]`, `value` the hgid when `ok`, the error otherwise.
  */
 export function settle(call, ok, value) {
-  const [resolve, reject, callback, dropped] = call;
+  // Indexes rather than destructuring, which uses the array iterator that a page may replace.
+  const resolve = call[0];
+  const reject = call[1];
+  const callback = call[2];
+  const dropped = call[3];
   if (!ok) value.dropped = dropped;
   if (callback) {
     try {
@@ -467,7 +471,10 @@ export function postNow(id, body, keepalive) {
  * the status, the hgid or the server's message, and Retry-After. Returns what coreAnswer does.
  */
 async function exchange() {
-  const [id, body, keepalive] = core.coreRequest();
+  const request = core.coreRequest();
+  const id = request[0];
+  const body = request[1];
+  const keepalive = request[2];
   log("POST ", url, " ", id, " ", body);
   let status = NETWORK;
   let value;

@@ -81,8 +81,8 @@ function unreadable(error) {
 }
 
 /**
- * Reads a call's arguments. Returns `[text, numbers, members]`: the text and the numbers that the
- * core parses, and the values of each plain-object argument in the order of its entries. A
+ * Reads a call's arguments. Returns `{ text, numbers, members }`: the text and the numbers that
+ * the core parses, and the values of each plain-object argument in the order of its entries. A
  * dropped value is reported from `members`, because reading it again would run its getter again.
  */
 export function readArguments(args) {
@@ -188,5 +188,5 @@ export function readArguments(args) {
 
   let text = "";
   for (; argument < args.length; argument++) text += read(args[argument]);
-  return [text, numbers, members];
+  return { text, numbers, members };
 }

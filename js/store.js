@@ -198,7 +198,9 @@ function identity() {
 /** Stores the identity text in memory and, when it works, in localStorage. */
 function save(text) {
   memory = text;
-  const [hgid, owner] = parts(text);
+  const split = parts(text);
+  const hgid = split[0];
+  const owner = split[1];
   const written = write(HGID_KEY, hgid) & write(OWNER_KEY, owner);
   // Storage that ignores writes without throwing counts as failing.
   memoryNewer = !!local && !(written && read(HGID_KEY) == hgid);
@@ -217,8 +219,8 @@ export function identityOf(generation) {
   }
   const archived = read(ARCHIVE_PREFIX + generation);
   if (archived != null) {
-    const [hgid, owner] = parts(archived);
-    return validHgid(hgid) ? hgid + "\n" + (owner || "") : "";
+    const split = parts(archived);
+    return validHgid(split[0]) ? split[0] + "\n" + (split[1] || "") : "";
   }
   return archives.get(generation) || "";
 }
