@@ -288,6 +288,19 @@ test("dropped value's getter runs once", async (t) => {
   assert.equal(outcome.dropped[0].value, "not-an-email-1");
 });
 
+test("call without arguments is sent", async (t) => {
+  const { page } = await openBlankInNewContext(t);
+  await initSdk(page);
+  const first = await page.evaluate(() => herogi.identify("input-no-arguments", { city: "Pori" }));
+  const second = await page.evaluate(() => herogi.identify());
+
+  assert.equal(second.hgid, first.hgid);
+  assert.deepEqual(second.dropped, []);
+  const profile = await getProfile(server.url, second.hgid);
+  assert.equal(profile.city, "Pori");
+  assert.equal(typeof profile.language, "string");
+});
+
 test("keys that read alike keep their values", async (t) => {
   const { page } = await openBlankInNewContext(t);
   await initSdk(page);
