@@ -39,6 +39,8 @@ export const version = __HEROGI_VERSION__;
 // Taken when the script runs, so that a page that later replaces them cannot break a call. For
 // the same reason, the SDK's arrays grow by index rather than with Array.prototype.push, and its
 // own records are objects, whose destructuring uses no array iterator.
+// NOTE: a page that replaced these before the script ran hands the SDK its replacements, and a
+// setter it defines on an index of Array.prototype can hide the `value` of a dropped entry.
 const toText = String;
 const parseJson = JSON.parse;
 

@@ -192,6 +192,7 @@ fn report_dropped(request: &Identify, values: &[Value], shifted: &args::Shifted)
         summary.push_str(if summary.is_empty() { "" } else { "; " });
         summary.push_str(&dropped.field);
         // A text value is quoted, so a console that shows only the message still names it.
+        // NOTE: a text with an unpaired surrogate reads as unsupported, so it is not quoted.
         if let Some(Value::String(text)) = value {
             push_quoted(&mut summary, text);
         }
