@@ -114,9 +114,9 @@ writeFileSync(`${optimized}.deflate`, deflatedCore);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 // wasm-bindgen copies js/errors.js, js/io.js and js/store.js into pkg/snippets/ for the core's
-// imports. Resolving those copies to the files in js/ keeps one instance of each module, so there
-// is one set of error classes for `instanceof`, js/io.js calls the core that js/index.js
-// connects, and the send loop and the core share one js/store.js with its identity in memory.
+// imports. Resolving those copies to the files in js/ keeps one instance of each module. So there
+// is one set of error classes for `instanceof`, and js/io.js calls the core that js/index.js
+// connects. The send loop and the core also share one js/store.js with its identity in memory.
 const oneErrorModule = {
   name: "one-error-module",
   setup(build) {

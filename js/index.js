@@ -21,6 +21,7 @@ import {
 } from "../pkg/herogi.js";
 import { EnvironmentError, HerogiError, makeError } from "./errors.js";
 import { connect, settle } from "./io.js";
+import { parseJson, toText } from "./builtins.js";
 import { readArguments } from "./read.js";
 
 export {
@@ -36,13 +37,6 @@ export {
 /** The SDK's version. */
 export const version = __HEROGI_VERSION__;
 
-// Taken when the script runs, so that a page that later replaces them cannot break a call. For
-// the same reason, the SDK's arrays grow by index rather than with Array.prototype.push, and its
-// own records are objects, whose destructuring uses no array iterator.
-// NOTE: a page that replaced these before the script ran hands the SDK its replacements, and a
-// setter it defines on an index of Array.prototype can hide the `value` of a dropped entry.
-const toText = String;
-const parseJson = JSON.parse;
 
 let loading = false;
 let loaded = false;

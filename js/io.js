@@ -9,12 +9,8 @@
 // The core imports this module; js/index.js hands it the core's exports with `connect` once the
 // core has started.
 
+import { floor, min, parseJson, toText } from "./builtins.js";
 import { keys, read, write } from "./store.js";
-
-// Taken when the script runs, so that a page that later replaces them cannot break delivery.
-const toText = String;
-const parseJson = JSON.parse;
-const { floor, min } = Math;
 
 let core;
 let url;

@@ -12,6 +12,18 @@
 //   o<count>:<entries>  a plain object, each entry a key (<length>:<text>) and a value
 //   x<kind>  a value that JSON cannot hold, with one letter for its kind (the constants below)
 
+import {
+  apply,
+  defineProperty,
+  getPrototypeOf,
+  isArray,
+  isWellFormed,
+  ownKeys,
+  regexExec,
+  regexTest,
+  toText,
+} from "./builtins.js";
+
 /** The maximum number of values in one call; src/value.rs names the same bound MAX_VALUES. */
 const MAX_VALUES = 65536;
 /** The deepest nesting of objects and arrays that is read. */
@@ -28,21 +40,13 @@ const UNPAIRED_SURROGATE = "xS";
 const UNPAIRED_SURROGATE_KEY = "xK";
 const TOO_MANY_VALUES = "xT";
 
-// The built-ins the reader calls, taken when the script runs, so that a page that later replaces
-// one with a wrapper that throws or misbehaves cannot change how a call is read.
-const toText = String;
-const { isArray } = Array;
-const { keys: ownKeys, getPrototypeOf, defineProperty } = Object;
-const { apply } = Reflect;
-const isWellFormed = String.prototype.isWellFormed;
-const regexTest = RegExp.prototype.test;
 
 /**
  * A UTF-16 surrogate without its pair, which UTF-8 text cannot hold. The search takes its own
  * `exec`, because RegExp.prototype.test calls the `exec` it finds on the expression.
  */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/;
-defineProperty(LONE_SURROGATE, "exec", { value: RegExp.prototype.exec });
+defineProperty(LONE_SURROGATE, "exec", { value: regexExec });
 
 /** Returns whether `text` has no unpaired surrogate, with isWellFormed where the browser has it. */
 function whole(text) {

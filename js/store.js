@@ -9,9 +9,7 @@
 // JavaScript because each of its steps is a storage call, which from wasm costs a boundary
 // crossing and a string copy. As Rust it made the core 6.5 KB larger.
 
-// Taken when the script runs, so that a page that later replaces them cannot break storage.
-const toText = String;
-const parseJson = JSON.parse;
+import { parseJson, toText } from "./builtins.js";
 
 const HGID_KEY = "herogi:hgid";
 const OWNER_KEY = "herogi:externalUserId";

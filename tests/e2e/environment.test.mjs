@@ -1,7 +1,7 @@
-// Pages that replace or remove built-ins the SDK calls: console methods that throw, a missing
-// DecompressionStream or WebAssembly, a compileStreaming that returns no Promise or one that
-// never settles, a broken Intl, a Response replaced before or after the core loads, built-ins
-// replaced with wrappers that throw or lie, a Promise without `race` or a page without
+// Pages that replace or remove built-ins the SDK calls. The cases: console methods that throw, a
+// missing DecompressionStream or WebAssembly, and a compileStreaming that returns no Promise or
+// one that never settles. Then a broken Intl, a Response replaced before or after the core loads,
+// built-ins replaced with wrappers that throw or lie, a Promise without `race`, a page without
 // `queueMicrotask`, and a Promise.prototype without `catch`. No call may throw into the page, and
 // the SDK keeps working or fails each call with a reason.
 import assert from "node:assert/strict";
