@@ -1,4 +1,4 @@
-// The built-ins that a call's path uses, taken when the script runs, so that a page that later
+// The built-ins that the shim and the reader use, taken when the script runs, so that a page that later
 // replaces one with a wrapper that throws or misbehaves cannot change how calls are read, stored
 // or sent. For the same reason, the SDK's arrays grow by index rather than with
 // Array.prototype.push, and its own records are objects, whose destructuring uses no iterator.
@@ -8,7 +8,6 @@
 
 export const toText = String;
 export const parseJson = JSON.parse;
-export const { floor, min } = Math;
 export const { isArray } = Array;
 export const { keys: ownKeys, getPrototypeOf, defineProperty } = Object;
 export const { apply } = Reflect;

@@ -13,8 +13,8 @@ const KIB = 1024;
 // NOTE: the product target is 15 KiB gzip for the script a page loads. Each budget is the file's
 // gzip size plus at least 100 bytes, rounded up to a quarter KiB. The sizes come from the build
 // that reads a call's arguments in js/read.js and keeps identity storage in js/store.js, with
-// the built-ins they call taken at load: herogi.min.js 39,725 bytes, herogi.mjs 39,594,
-// herogi.split.min.js 8,108, herogi_bg.wasm 32,605. The budgets only stop the files from
+// the built-ins they call taken at load: herogi.min.js 39,747 bytes, herogi.mjs 39,606,
+// herogi.split.min.js 8,127, herogi_bg.wasm 32,605. The budgets only stop the files from
 // growing until the core is cut further, so lower them with each cut. The split build's page
 // loads herogi.split.min.js and then herogi_bg.wasm, so both have a budget.
 const BUDGETS_GZIP_BYTES = {
