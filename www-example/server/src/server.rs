@@ -5,8 +5,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::auth::Credentials;
@@ -124,7 +125,8 @@ async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(),
     // NOTE: axum::serve gives hyper no timer, so a client that never finishes its request
     // headers keeps its connection open. Bodies are bounded by BODY_IDLE_TIMEOUT.
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(shutdown::signal(stopping));
+    let server = axum::serve(without_delay(listener), service)
+        .with_graceful_shutdown(shutdown::signal(stopping));
     tokio::select! {
         result = server => {
             result.map_err(|error| RunError(format!("failed to serve requests: {error}")))?;
@@ -139,6 +141,21 @@ async fn serve_until_signal(listener: TcpListener, router: Router) -> Result<(),
     Ok(())
 }
 
+/// Turns off Nagle's algorithm on each accepted connection. When a response's headers and body
+/// leave in separate writes, the algorithm keeps the body back until the client acknowledges
+/// the headers, and a client that delays its acknowledgements leaves it waiting. In headless
+/// Chromium on Linux, a 1 KB static script took 20 ms from its first byte to its last.
+fn without_delay(listener: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
+    listener.tap_io(send_at_once)
+}
+
+/// Turns off Nagle's algorithm on one connection (see [`without_delay`]).
+fn send_at_once(stream: &mut TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "failed to turn off Nagle's algorithm on a connection");
+    }
+}
+
 /// Prints the address line that tests and scripts read, and, only while the public demo secret
 /// is in use, the demo credentials. A configured secret is never printed.
 fn print_start_lines(cli: &Cli, address: SocketAddr) {
@@ -148,6 +165,26 @@ fn print_start_lines(cli: &Cli, address: SocketAddr) {
             "demo credentials: app id {} and app secret {} (public demo values; set \
              --app-secret or HEROGI_APP_SECRET for anything but a local demo)",
             cli.app_id, cli.app_secret
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::serve::Listener;
+
+    #[tokio::test]
+    async fn accepted_connections_send_without_delay() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut listener = without_delay(listener);
+        let client = TcpStream::connect(address).await.unwrap();
+        let (accepted, peer) = listener.accept().await;
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert!(
+            accepted.nodelay().unwrap(),
+            "the accepted connection keeps Nagle's algorithm on"
         );
     }
 }
