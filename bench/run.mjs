@@ -1,13 +1,14 @@
 // Browser benchmark of herogi.min.js against a plain-fetch page, and optionally against the split
 // build (--split) and other identify SDKs (--peers). It starts the release herogi-server on
 // 127.0.0.1 and headless Chromium, visits each page in turn for several runs, prints
-// min/median/max per metric and writes bench/results/latest.json. It builds nothing.
+// min/median/max per metric and writes bench/results/latest.json. It builds nothing:
+// `npm run bench` (scripts/bench.sh) builds the script and the server, then runs it.
 // bench/README.md describes each metric.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -19,16 +20,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_RUNS = 50;
 const MAX_CALLS = 10_000;
 
-const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--split] [--peers] [--same-origin]
+const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--split] [--peers] [--same-origin] [--out FILE]
 
 Measures herogi.min.js against a plain-fetch page in headless Chromium, against the release
 herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release -p herogi-server
+(npm run bench builds both, then runs this script with the options given after --).
 
   --runs N         visits of each page, interleaved (default 7, at most ${MAX_RUNS})
   --calls N        identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
   --split          also measure the split build: herogi.split.min.js, which fetches herogi_bg.wasm
   --peers          also measure the peer SDKs installed by bench/peers/install.sh
   --same-origin    serve the pages from the API's origin, so no request needs a CORS preflight
+  --out FILE       write the results to FILE (default bench/results/latest.json)
   --help           print this help`;
 
 /** Parses the command line, and exits with the usage text when it is invalid. */
@@ -42,6 +45,7 @@ function parseOptions() {
         split: { type: "boolean", default: false },
         peers: { type: "boolean", default: false },
         "same-origin": { type: "boolean", default: false },
+        out: { type: "string", default: join(root, "bench/results/latest.json") },
         help: { type: "boolean", default: false },
       },
     }));
@@ -63,7 +67,14 @@ function parseOptions() {
     console.error(`invalid --calls ${values.calls}: expected a whole number from 1 to ${MAX_CALLS}`);
     process.exit(2);
   }
-  return { runs, calls, split: values.split, peers: values.peers, sameOrigin: values["same-origin"] };
+  return {
+    runs,
+    calls,
+    split: values.split,
+    peers: values.peers,
+    sameOrigin: values["same-origin"],
+    out: resolve(values.out),
+  };
 }
 
 /** Exits with a message naming the missing file and the command that makes it. */
@@ -283,9 +294,8 @@ async function main() {
         visits: variant.visits,
       })),
     };
-    const resultsDir = join(root, "bench/results");
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(options.out, JSON.stringify(results, null, 2) + "\n");
 
     const machine = results.machine;
     console.log(
@@ -294,7 +304,8 @@ async function main() {
         `${machine.loadAverageAtEnd[0]} at end, ${results.runs} runs, median (min to max):\n`,
     );
     console.log(formatTables(results));
-    console.log("\nwrote bench/results/latest.json");
+    const inRepository = options.out.startsWith(root + sep);
+    console.log(`\nwrote ${inRepository ? relative(root, options.out) : options.out}`);
   } finally {
     await browser?.close();
     await server.stop();

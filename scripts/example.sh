@@ -5,9 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-scripts/setup.sh
-npm run --silent build
-cargo build --quiet --release -p herogi-server
+scripts/build.sh
 
 listen="${HEROGI_LISTEN:-127.0.0.1:8080}"
 echo

@@ -14,7 +14,8 @@ export const APP_ID = "e2e-app";
 export const APP_SECRET = "e2e-secret";
 export const AUTHORIZATION = "Basic " + Buffer.from(`${APP_ID}:${APP_SECRET}`).toString("base64");
 
-const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/herogi-server");
+/** The herogi-server binary that the tests start. */
+export const serverBinary = process.env.HEROGI_SERVER_BIN || join(root, "target/debug/herogi-server");
 
 /**
  * Starts herogi-server on 127.0.0.1 with a new database in a new temporary folder and `args`
