@@ -5,7 +5,7 @@
 // `npm run bench` (scripts/bench.sh) builds the script and the server, then runs it.
 // bench/README.md describes each metric.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -20,7 +20,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_RUNS = 50;
 const MAX_CALLS = 10_000;
 
-const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--split] [--peers] [--same-origin] [--out FILE]
+const USAGE = `Usage: node bench/run.mjs [--runs N] [--calls N] [--split] [--blank-script] [--peers]
+                         [--same-origin] [--out FILE]
 
 Measures herogi.min.js against a plain-fetch page in headless Chromium, against the release
 herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release -p herogi-server
@@ -29,6 +30,8 @@ herogi-server on 127.0.0.1. Build first: npm run build && cargo build --release 
   --runs N         visits of each page, interleaved (default 7, at most ${MAX_RUNS})
   --calls N        identify calls in the burst of each visit (default 1000, at most ${MAX_CALLS})
   --split          also measure the split build: herogi.split.min.js, which fetches herogi_bg.wasm
+  --blank-script   also measure the plain-fetch page behind a script that does nothing, of
+                   herogi.min.js's size: what loading any script of that size costs
   --peers          also measure the peer SDKs installed by bench/peers/install.sh
   --same-origin    serve the pages from the API's origin, so no request needs a CORS preflight
   --out FILE       write the results to FILE (default bench/results/latest.json)
@@ -43,6 +46,7 @@ function parseOptions() {
         runs: { type: "string", default: "7" },
         calls: { type: "string", default: "1000" },
         split: { type: "boolean", default: false },
+        "blank-script": { type: "boolean", default: false },
         peers: { type: "boolean", default: false },
         "same-origin": { type: "boolean", default: false },
         out: { type: "string", default: join(root, "bench/results/latest.json") },
@@ -71,6 +75,7 @@ function parseOptions() {
     runs,
     calls,
     split: values.split,
+    blankScript: values["blank-script"],
     peers: values.peers,
     sameOrigin: values["same-origin"],
     out: resolve(values.out),
@@ -120,6 +125,35 @@ function writeSplitPage(buildDir) {
   }
   const splitScript = '<script src="/bench-build/herogi.split.min.js"></script>';
   writeFileSync(join(buildDir, "bench-herogi-split.html"), page.replace(inlineScript, splitScript));
+}
+
+/**
+ * Writes into `buildDir` a script that does nothing, of `size` bytes (a string of random base64
+ * text, as the inlined core is), and a page for it: bench-plain.html with that script in a
+ * blocking tag before its own. The page's ready time then shows what loading and parsing a
+ * script of herogi.min.js's size costs, without the SDK's work.
+ */
+function writeBlankPage(buildDir, size) {
+  const prefix = 'void "';
+  const suffix = '";\n';
+  const text = randomBytes(size).toString("base64").slice(0, size - prefix.length - suffix.length);
+  writeFileSync(join(buildDir, "blank.js"), prefix + text + suffix);
+  const page = readFileSync(join(root, "bench/pages/bench-plain.html"), "utf8");
+  const firstScript = "<script>";
+  if (!page.includes(firstScript)) throw new Error(`bench/pages/bench-plain.html has no ${firstScript} tag to put the blank script before`);
+  const blankScript = '<script src="/bench-build/blank.js"></script>\n';
+  writeFileSync(join(buildDir, "bench-plain-blank.html"), page.replace(firstScript, blankScript + firstScript));
+}
+
+/** Returns the variant of the plain-fetch page behind the blank script, from `plain`. */
+function blankVariant(plain, snapshotDir) {
+  return {
+    ...plain,
+    name: "plain fetch + blank script",
+    scriptFiles: [join(snapshotDir, "bench-build/blank.js")],
+    scriptNames: ["blank.js"],
+    page: plain.page.replace("/bench-plain.html", "/bench-build/bench-plain-blank.html"),
+  };
 }
 
 /** Returns the variant of the split build's page, measured as herogi's is, from `herogi`. */
@@ -225,6 +259,7 @@ async function main() {
   const snapshot = join(snapshotDir, "bench-build/herogi.min.js");
   copyFileSync(join(root, "dist/herogi.min.js"), snapshot);
   if (options.split) writeSplitPage(join(snapshotDir, "bench-build"));
+  if (options.blankScript) writeBlankPage(join(snapshotDir, "bench-build"), readFileSync(snapshot).length);
 
   const staticArgs = ["--static", join(root, "bench/pages"), "--static", snapshotDir];
   if (options.peers) staticArgs.push("--static", join(root, "bench/peers/node_modules"));
@@ -241,6 +276,7 @@ async function main() {
       getProfile: harness.getProfile,
     });
     if (options.split) variants.splice(1, 0, splitVariant(variants[0], snapshotDir));
+    if (options.blankScript) variants.push(blankVariant(variants[variants.length - 1], snapshotDir));
     if (options.peers) {
       const peers = await import("./peers/peers.mjs");
       sink = await peers.startPeerSink();

@@ -19,19 +19,20 @@ test("benchmark run delivers every call", { timeout: 240_000 }, async () => {
   try {
     await promisify(execFile)(
       process.execPath,
-      ["bench/run.mjs", "--runs", "1", "--calls", String(CALLS), "--split", "--out", out],
+      ["bench/run.mjs", "--runs", "1", "--calls", String(CALLS), "--split", "--blank-script", "--out", out],
       { cwd: root, env: { ...process.env, HEROGI_SERVER_BIN: serverBinary }, maxBuffer: 16 * 1024 * 1024 },
     );
     const results = JSON.parse(readFileSync(out, "utf8"));
     assert.deepEqual(
       results.variants.map((variant) => variant.name),
-      ["herogi", "herogi split", "plain fetch"],
+      ["herogi", "herogi split", "plain fetch", "plain fetch + blank script"],
     );
 
     const herogi = results.variants[0];
     const script = readFileSync(join(root, "dist/herogi.min.js"));
     assert.equal(herogi.size.rawBytes, script.length);
     assert.equal(herogi.size.gzipBytes, gzipSync(script, { level: 9 }).length);
+    assert.equal(results.variants[3].size.rawBytes, script.length);
 
     for (const variant of results.variants) {
       assert.equal(variant.visits.length, 1, variant.name);
