@@ -140,7 +140,9 @@ function writeBlankPage(buildDir, size) {
   writeFileSync(join(buildDir, "blank.js"), prefix + text + suffix);
   const page = readFileSync(join(root, "bench/pages/bench-plain.html"), "utf8");
   const firstScript = "<script>";
-  if (!page.includes(firstScript)) throw new Error(`bench/pages/bench-plain.html has no ${firstScript} tag to put the blank script before`);
+  if (!page.includes(firstScript)) {
+    throw new Error(`bench/pages/bench-plain.html has no ${firstScript} tag to put the blank script before`);
+  }
   const blankScript = '<script src="/bench-build/blank.js"></script>\n';
   writeFileSync(join(buildDir, "bench-plain-blank.html"), page.replace(firstScript, blankScript + firstScript));
 }
