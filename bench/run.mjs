@@ -6,9 +6,20 @@
 // bench/README.md describes each metric.
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants as fileAccess,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -61,16 +72,8 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  const runs = Number(values.runs);
-  const calls = Number(values.calls);
-  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS) {
-    console.error(`invalid --runs ${values.runs}: expected a whole number from 1 to ${MAX_RUNS}`);
-    process.exit(2);
-  }
-  if (!Number.isInteger(calls) || calls < 1 || calls > MAX_CALLS) {
-    console.error(`invalid --calls ${values.calls}: expected a whole number from 1 to ${MAX_CALLS}`);
-    process.exit(2);
-  }
+  const runs = wholeNumber("--runs", values.runs, MAX_RUNS);
+  const calls = wholeNumber("--calls", values.calls, MAX_CALLS);
   return {
     runs,
     calls,
@@ -80,6 +83,36 @@ function parseOptions() {
     sameOrigin: values["same-origin"],
     out: resolve(values.out),
   };
+}
+
+/** Returns `text` as a number from 1 to `max` written in decimal digits, or exits with a message. */
+function wholeNumber(option, text, max) {
+  const number = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(number >= 1 && number <= max)) {
+    console.error(`invalid ${option} "${text}": expected a whole number from 1 to ${max}`);
+    process.exit(2);
+  }
+  return number;
+}
+
+/**
+ * Exits unless `path` can be written: a file, or nothing yet in a folder that exists or can be
+ * made. It is checked before the run, so that a bad --out does not lose the results at the end.
+ */
+function requireWritable(path) {
+  const folder = dirname(path);
+  let problem = null;
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, fileAccess.W_OK);
+  } catch {
+    problem = `the folder ${folder} cannot be made or written`;
+  }
+  if (!problem && existsSync(path) && !statSync(path).isFile()) problem = "it is a folder, not a file";
+  if (problem) {
+    console.error(`invalid --out ${path}: ${problem}`);
+    process.exit(2);
+  }
 }
 
 /** Exits with a message naming the missing file and the command that makes it. */
@@ -248,7 +281,13 @@ async function main() {
   requireFile(join(root, "node_modules/playwright-core"), "run scripts/setup.sh (or npm install) first");
   requireFile(join(root, "dist/herogi.min.js"), "run `npm run build` first");
   if (options.split) requireFile(join(root, "dist/herogi.split.min.js"), "run `npm run build` first");
-  requireFile(serverBinary, "run `cargo build --release -p herogi-server` first");
+  requireFile(
+    serverBinary,
+    process.env.HEROGI_SERVER_BIN
+      ? "HEROGI_SERVER_BIN names a file that does not exist"
+      : "run `cargo build --release -p herogi-server` first",
+  );
+  requireWritable(options.out);
 
   // The harness reads HEROGI_SERVER_BIN when it is loaded, so it is set before the import.
   process.env.HEROGI_SERVER_BIN = serverBinary;
@@ -268,6 +307,14 @@ async function main() {
   const server = await harness.startServer(["--test-switches", ...staticArgs]);
   let browser;
   let sink;
+  const cleanUp = async () => {
+    await browser?.close();
+    await server.stop();
+    await sink?.stop();
+    rmSync(snapshotDir, { recursive: true, force: true });
+  };
+  // Ctrl-C ends the run without results, but still stops the server and removes its files.
+  process.once("SIGINT", () => cleanUp().finally(() => process.exit(130)));
   try {
     const variants = coreVariants({
       script: snapshot,
@@ -332,23 +379,19 @@ async function main() {
         visits: variant.visits,
       })),
     };
-    mkdirSync(dirname(options.out), { recursive: true });
-    writeFileSync(options.out, JSON.stringify(results, null, 2) + "\n");
-
+    // The tables come first, so that a failed write still leaves them on the screen.
     const machine = results.machine;
     console.log(
       `\n${results.date}, ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ` +
         `Chromium ${machine.chromium}, load average ${machine.loadAverageAtStart[0]} at start and ` +
-        `${machine.loadAverageAtEnd[0]} at end, ${results.runs} runs, median (min to max):\n`,
+        `${machine.loadAverageAtEnd[0]} at end, ${results.runs} ${results.runs === 1 ? "run" : "runs"}, ` +
+        "median (min to max):\n",
     );
     console.log(formatTables(results));
-    const inRepository = options.out.startsWith(root + sep);
-    console.log(`\nwrote ${inRepository ? relative(root, options.out) : options.out}`);
+    writeFileSync(options.out, JSON.stringify(results, null, 2) + "\n");
+    console.log(`\nwrote ${relative(process.cwd(), options.out)}`);
   } finally {
-    await browser?.close();
-    await server.stop();
-    await sink?.stop();
-    rmSync(snapshotDir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 
