@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { wasmFeatures, wasmOpt } from "../js/wasm-opt.mjs";
+import { wasmFeatures, wasmOpt, wasmPasses } from "../js/wasm-opt.mjs";
 import { root } from "../tests/e2e/harness.mjs";
 
 const targetDir = join(root, "target/floor");
@@ -23,7 +23,7 @@ execFileSync(
   { stdio: "inherit", env: { ...process.env, CARGO_TARGET_DIR: targetDir } },
 );
 const strip = ["--strip-debug", "--strip-producers", "--strip-target-features"];
-execFileSync(wasmOpt, ["-Oz", "--converge", ...strip, ...wasmFeatures, built, "-o", optimized], {
+execFileSync(wasmOpt, [...wasmPasses, ...strip, ...wasmFeatures, built, "-o", optimized], {
   stdio: "inherit",
 });
 

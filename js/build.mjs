@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import zopfli from "@gfx/zopfli";
 import * as esbuild from "esbuild";
-import { wasmFeatures, wasmOpt } from "./wasm-opt.mjs";
+import { wasmFeatures, wasmOpt, wasmPasses } from "./wasm-opt.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
@@ -26,16 +26,15 @@ function integrityOf(path) {
   return "sha384-" + createHash("sha384").update(readFileSync(path)).digest("base64");
 }
 
-// The wasm core, optimized with the wasm-opt and the feature flags of js/wasm-opt.mjs. `--converge`
-// repeats -Oz until the module stops shrinking. The two sections stripped after it, the producers
-// list and the target features, are custom sections, which do not change how a browser runs it.
+// The wasm core, optimized with the wasm-opt, the passes and the feature flags of js/wasm-opt.mjs.
+// The two sections stripped after it, the producers list and the target features, are custom
+// sections, which do not change how a browser runs it.
 run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unknown-unknown"]);
 rmSync(pkg, { recursive: true, force: true });
 run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, wasm]);
 const optimized = join(pkg, "herogi_bg.wasm");
 run(wasmOpt, [
-  "-Oz",
-  "--converge",
+  ...wasmPasses,
   "--strip-producers",
   "--strip-target-features",
   ...wasmFeatures,

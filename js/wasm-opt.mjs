@@ -9,6 +9,13 @@ import { fileURLToPath } from "node:url";
  */
 export const wasmOpt = join(dirname(fileURLToPath(import.meta.url)), "../node_modules/.bin/wasm-opt");
 
+/**
+ * The optimization passes. `-Oz --converge` repeats -Oz until the module stops shrinking.
+ * Flattening and re-looping the control flow first, and numbering the most-called functions
+ * first after it, made the core 774 bytes smaller (143 gzip) than -Oz alone, with binaryen 132.
+ */
+export const wasmPasses = ["--flatten", "--rereloop", "-Oz", "--converge", "--reorder-functions"];
+
 /** The features that rustc's wasm32 output uses, which wasm-opt must enable. */
 export const wasmFeatures = [
   "--enable-bulk-memory",
