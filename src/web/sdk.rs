@@ -217,7 +217,9 @@ fn enqueue(sdk: &Sdk, mut request: Identify, call: Call) {
     let entry = {
         let mut state = STATE.borrow_mut();
         state.counter += 1;
-        let order = queue::order_key(js_sys::Date::now(), state.counter, &sdk.tab);
+        // The time the call was made, which its `Call` already holds. A call made before
+        // init is ordered by when it was made, not by when init came.
+        let order = queue::order_key(call.created, state.counter, &sdk.tab);
         Entry {
             id: new_request_id(),
             order,
