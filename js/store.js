@@ -53,6 +53,8 @@ let visitorNewer = false;
 /** The identity texts of earlier generations, for when storage cannot hold them. */
 let archives = new Map();
 let optout = false;
+/** Whether the last write of the location opt-out failed, so that memory has a newer one. */
+let optoutNewer = false;
 
 function log(...parts) {
   if (debug) {
@@ -95,6 +97,7 @@ export function openStore(debugging) {
   visitorNewer = false;
   archives = new Map();
   optout = false;
+  optoutNewer = false;
   try {
     local = window.localStorage || null;
   } catch (ignored) {
@@ -176,9 +179,10 @@ function parts(text) {
  * included, is seen. A stored hgid that breaks the field rules is dropped.
  */
 function identity() {
-  // A reset in another tab replaces an identity that only this tab's memory has.
+  // A reset in another tab replaces an identity that only this tab's memory has. While this
+  // tab's generation is not in storage, the stored identity is of an earlier one.
   visitor();
-  if (local && !memoryNewer) {
+  if (local && !memoryNewer && !visitorNewer) {
     try {
       let stored = local.getItem(HGID_KEY);
       if (stored != null) stored = toText(stored);
@@ -202,7 +206,11 @@ function save(text) {
   const split = parts(text);
   const hgid = split[0];
   const owner = split[1];
-  const written = write(HGID_KEY, hgid) & write(OWNER_KEY, owner);
+  // The owner is written first and the hgid only after it, so that a full quota cannot leave one
+  // visitor's hgid beside another's externalId: it leaves the old pair, or the owner alone.
+  const ownerWritten = write(OWNER_KEY, owner);
+  const written = ownerWritten && write(HGID_KEY, hgid);
+  if (ownerWritten && !written) write(HGID_KEY, null);
   // Storage that ignores writes without throwing counts as failing.
   memoryNewer = !!local && !(written && read(HGID_KEY) == hgid);
 }
@@ -273,9 +281,13 @@ export function visitor() {
   if (visitorNewer) visitorNewer = !write(VISITOR_KEY, visitorGeneration);
   if (local && !visitorNewer) {
     try {
-      const stored = local.getItem(VISITOR_KEY) ?? "";
-      if (stored != visitorGeneration) {
-        visitorGeneration = toText(stored);
+      const stored = local.getItem(VISITOR_KEY);
+      if (stored == null && visitorGeneration) {
+        // A generation never goes back to none, so storage was cleared, as a site's logout may
+        // do after a reset. The calls of the first generation must not take the identity back.
+        visitorNewer = !write(VISITOR_KEY, visitorGeneration);
+      } else if ((stored ?? "") != visitorGeneration) {
+        visitorGeneration = toText(stored ?? "");
         if (memoryNewer) {
           memoryNewer = false;
           memory = "";
@@ -302,6 +314,8 @@ export function forgetVisitor(generation) {
   visitorGeneration = generation;
   visitorNewer = !!local && !write(VISITOR_KEY, generation);
   save("");
+  // On a full quota, removing the identity may have made room for the generation.
+  if (visitorNewer) visitorNewer = !write(VISITOR_KEY, generation);
   setLocationOptout(false);
   write(COOKIE_DONE_KEY, "1");
   expireOldCookie();
@@ -312,8 +326,11 @@ export function forgetVisitor(generation) {
  * another tab's choice is seen.
  */
 export function locationOptout() {
+  // A choice that storage could not take is written again, and until then memory leads, so an
+  // OPTOUT holds on a page whose storage is full.
+  if (optoutNewer) optoutNewer = !write(LOCATION_OPTOUT_KEY, optout ? "1" : null);
   try {
-    if (local) optout = local.getItem(LOCATION_OPTOUT_KEY) != null;
+    if (local && !optoutNewer) optout = local.getItem(LOCATION_OPTOUT_KEY) != null;
   } catch (ignored) {
     // The choice in memory stays.
   }
@@ -323,7 +340,7 @@ export function locationOptout() {
 /** Remembers the visitor's latest locationOptin. */
 export function setLocationOptout(value) {
   optout = value;
-  write(LOCATION_OPTOUT_KEY, value ? "1" : null);
+  optoutNewer = !!local && !write(LOCATION_OPTOUT_KEY, value ? "1" : null);
 }
 
 /**

@@ -2,6 +2,7 @@
 //! hands over its status and body.
 
 use crate::error::{Error, ErrorCode};
+use crate::fields::{self, Field};
 use alloc::string::{String, ToString};
 
 /// Largest body sent with `keepalive`, in bytes: browsers allow 64 KiB for all keepalive
@@ -29,7 +30,7 @@ pub struct Failure {
 ///
 /// Returns [`ErrorCode::Network`] when the request failed, [`ErrorCode::Http`] with the status
 /// and the server's message for a non-2xx response, and [`ErrorCode::BadResponse`] for a 2xx
-/// response without an `hgid`.
+/// response without an `hgid`, or with one that the field rules would not keep unchanged.
 pub fn outcome(
     status: f64,
     text: Option<String>,
@@ -68,7 +69,16 @@ pub fn outcome(
         });
     }
     match text {
-        Some(hgid) if !hgid.is_empty() => Ok(hgid),
+        // An hgid that the SDK could not send back, such as blank text, would replace the
+        // visitor's valid one, so it fails the call instead.
+        Some(hgid) if fields::normalize_text(Field::Hgid, &hgid).is_ok_and(|kept| kept == hgid) => {
+            Ok(hgid)
+        }
+        Some(hgid) if !hgid.is_empty() => Err(fail(
+            ErrorCode::BadResponse,
+            "the server responded with an invalid hgid, such as blank text; check that apiUrl \
+             points at the Identify API",
+        )),
         _ => Err(fail(
             ErrorCode::BadResponse,
             "the server responded without an hgid; check that apiUrl points at the Identify API",

@@ -864,3 +864,34 @@ test("retry keeps cross-tab order", { timeout: 60000 }, async () => {
     await context.close();
   }
 });
+
+test("invalid hgid in a 200 is rejected", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    const messages = watchConsole(page);
+    await initSdk(page);
+    const { hgid } = await page.evaluate(() => herogi.identify("invalid-hgid-user", { firstname: "Kept" }));
+
+    for (const answer of ["   ", "abc\ndef", " padded ", "undefined", "é".repeat(256)]) {
+      await page.route("**/v1/identify", (route) =>
+        route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ hgid: answer }) }),
+      );
+      const code = await page.evaluate(() =>
+        herogi.identify({ city: "Oslo" }).then(
+          () => "fulfilled",
+          (error) => error.code,
+        ),
+      );
+      await page.unroute("**/v1/identify");
+      assert.equal(code, "BAD_RESPONSE", JSON.stringify(answer));
+      assert.equal(await page.evaluate(() => herogi.getHgid()), hgid, JSON.stringify(answer));
+      assert.equal(await storedHgid(page), hgid, JSON.stringify(answer));
+    }
+    const next = await page.evaluate(() => herogi.identify({ lastname: "Again" }));
+    assert.equal(next.hgid, hgid);
+    assert.deepEqual(messages.errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -248,3 +248,24 @@ test("unreadable position is left out", async (t) => {
   assert.equal(bodies[0].currentLocation, undefined);
   assert.deepEqual(messages.errors, []);
 });
+
+test("OPTOUT holds when storage writes fail", async (t) => {
+  const { context, page, bodies } = await openBlankInNewContext(t, {
+    permissions: ["geolocation"],
+    geolocation: POSITION,
+  });
+  await context.addInitScript(() => {
+    Storage.prototype.setItem = function setItem() {
+      throw new DOMException("full", "QuotaExceededError");
+    };
+  });
+  await page.reload();
+  await initSdk(page, { askLocation: true });
+  await identify(page, "location-optout-full", { firstname: "Full" });
+  await identify(page, null, null, null, { locationOptin: "OPTOUT" });
+  await identify(page, { city: "After opt-out" });
+
+  assert.equal(bodies.length, 3);
+  assert.equal(bodies[1].currentLocation, undefined, "the call with OPTOUT");
+  assert.equal(bodies[2].currentLocation, undefined, "the call after it");
+});

@@ -251,3 +251,34 @@ test("delivered calls leave no old identity", async (t) => {
   assert.ok(!stored.includes("logout-user"), "the old visitor's externalId is still stored");
   assert.ok(!stored.includes(results[0].hgid), "the old visitor's hgid is still stored");
 });
+
+test("storage cleared after reset holds", async (t) => {
+  // A site's logout that calls reset and then clears localStorage, while a call of the old
+  // visitor is in flight.
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const bodies = watchIdentifyBodies(context);
+  const page = await openBlank(context);
+  await initSdk(page);
+  const { hgid: alice } = await identify(page, "reset-cleared-alice", { firstname: "Alice" });
+
+  await admin.setFaults({ count: 1, delayMs: 1500 });
+  await page.evaluate(() => {
+    window.pending = herogi.identify("reset-cleared-alice", { city: "Oslo" });
+  });
+  await admin.waitForStats((stats) => stats.received >= 2, "the call to be in flight");
+  await page.evaluate(() => {
+    herogi.reset();
+    localStorage.clear();
+  });
+  assert.equal(await page.evaluate(async () => (await window.pending).hgid), alice);
+  assert.equal(await page.evaluate(() => herogi.getHgid()), null);
+  assert.equal(await storedHgid(page), null);
+
+  await page.reload();
+  await initSdk(page);
+  const { hgid: guest } = await identify(page, { firstname: "Guest" });
+  assert.notEqual(guest, alice);
+  assert.equal(bodies.at(-1).hgid, undefined, "the guest's call sends no hgid");
+  assert.equal((await getProfile(server.url, alice)).firstname, "Alice");
+});

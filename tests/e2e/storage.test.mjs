@@ -4,9 +4,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { browser, getProfile, server, useServerAndBrowser } from "./harness.mjs";
-import { initSdk, openBlank, storedHgid, watchConsole, watchIdentify } from "./page-helpers.mjs";
+import { identify, initSdk, openBlank, storedHgid, watchConsole, watchIdentify } from "./page-helpers.mjs";
 
 useServerAndBrowser();
+
+/** Fills the page's localStorage with other data until not one more character fits. */
+function fillStorage(page) {
+  return page.evaluate(() => {
+    let chunk = "x".repeat(1 << 20);
+    for (let index = 0; chunk.length > 0; ) {
+      try {
+        localStorage.setItem("site-cache-" + index, chunk);
+        index += 1;
+      } catch {
+        chunk = chunk.slice(0, chunk.length >> 1);
+      }
+    }
+  });
+}
+
+/** Returns the stored hgid and the externalId stored as its owner. */
+function storedPair(page) {
+  return page.evaluate(() => [localStorage.getItem("herogi:hgid"), localStorage.getItem("herogi:externalUserId")]);
+}
 
 /** Returns the console warnings about storage, which the SDK's message names as localStorage. */
 function storageWarnings(messages) {
@@ -127,6 +147,49 @@ test("normal run logs no error", async () => {
     assert.equal(second.hgid, first.hgid);
     assert.deepEqual(messages.errors, []);
     assert.deepEqual(messages.warnings, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("full quota never mixes two identities", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+    const alice = await identify(page, "quota-alice", { firstname: "Alice" });
+    await fillStorage(page);
+    // Bob's hgid has the length of Alice's, so it would fit in her place; his longer owner would not.
+    const bobId = "quota-bob-whose-external-id-is-much-longer-than-alices";
+    const bob = await identify(page, bobId, { firstname: "Bob" });
+
+    assert.notEqual(bob.hgid, alice.hgid);
+    const [hgid, owner] = await storedPair(page);
+    if (hgid === alice.hgid) assert.equal(owner, "quota-alice");
+    else if (hgid === bob.hgid) assert.equal(owner, bobId);
+    else assert.equal(hgid, null);
+    const again = await identify(page, bobId, { lastname: "Again" });
+    assert.equal(again.hgid, bob.hgid, "this page keeps Bob's identity in memory");
+  } finally {
+    await context.close();
+  }
+});
+
+test("reset is stored on a full quota", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+    const alice = await identify(page, "quota-reset-alice", { firstname: "Alice" });
+    await fillStorage(page);
+    await page.evaluate(() => herogi.reset());
+
+    assert.notEqual(await page.evaluate(() => localStorage.getItem("herogi:visitor")), null);
+    assert.deepEqual(await storedPair(page), [null, null]);
+    const other = await openBlank(context);
+    await initSdk(other);
+    const guest = await identify(other, { firstname: "Guest" });
+    assert.notEqual(guest.hgid, alice.hgid, "another tab starts from the reset");
   } finally {
     await context.close();
   }
