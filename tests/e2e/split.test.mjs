@@ -194,6 +194,36 @@ test("missing core fails calls with LOAD_FAILED", async (t) => {
   assert.deepEqual(bodies, []);
 });
 
+test("stalled core fails calls with LOAD_FAILED", { timeout: 60_000 }, async (t) => {
+  const { page: tab, messages, bodies } = await newPageInNewContext(t);
+  // The core's request is never answered, and the page's clock runs past the fetch timeout.
+  await tab.route(/\.wasm$/, () => {});
+  await tab.clock.install();
+  await tab.goto(server.url + "/split.html", { waitUntil: "domcontentloaded" });
+  const outcome = tab.evaluate(
+    async ([appId, appSecret]) => {
+      herogi.init(appId, appSecret, false, { apiUrl: location.origin });
+      const ready = herogi.ready().then(
+        () => "ready",
+        (error) => error.code,
+      );
+      const call = herogi.identify("stalled-core-user", { firstname: "Waiting" }).then(
+        () => ({ code: "fulfilled" }),
+        (error) => ({ code: error.code, message: error.message }),
+      );
+      return [await ready, await call];
+    },
+    [APP_ID, APP_SECRET],
+  );
+  await tab.clock.runFor(31_000);
+  const [ready, call] = await outcome;
+  assert.equal(ready, "LOAD_FAILED");
+  assert.equal(call.code, "LOAD_FAILED");
+  assert.match(call.message, /herogi_bg\.wasm failed \(it did not arrive within 30 s\)/);
+  assert.equal(messages.errors.filter((text) => text.startsWith("herogi:")).length, 1, messages.all.join("\n"));
+  assert.deepEqual(bodies, []);
+});
+
 test("altered core is rejected by its integrity", async (t) => {
   const core = readFileSync(join(root, "dist/herogi_bg.wasm"));
   const altered = Buffer.from(core);
