@@ -145,9 +145,15 @@ export function later() {
 
 /**
  * Tells the page a call's outcome, the callback first: `call` is `[resolve, reject, callback,
- * dropped]`, `value` the hgid when `ok`, the error otherwise.
+ * dropped]`, `value` the hgid when `ok`, the error otherwise. It does so from a microtask, so
+ * that a callback never runs inside a call of the page's, as when the queue drops an older call
+ * to take a new one.
  */
 export function settle(call, ok, value) {
+  Promise.resolve().then(() => settleNow(call, ok, value));
+}
+
+function settleNow(call, ok, value) {
   // Indexes rather than destructuring, which uses the array iterator that a page may replace.
   const resolve = call[0];
   const reject = call[1];

@@ -895,3 +895,27 @@ test("invalid hgid in a 200 is rejected", async () => {
     await context.close();
   }
 });
+
+test("dropped call settles after the dropping call", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+    await context.setOffline(true);
+    // Calls of two visitors in turn cannot merge, so the 101st call drops the oldest.
+    const seen = await page.evaluate(() => {
+      const seen = [];
+      let inCall = false;
+      const record = (ok, error) => seen.push({ ok, code: error && error.code, inCall });
+      for (let index = 0; index < 101; index += 1) {
+        inCall = true;
+        herogi.identify(index % 2 ? "drop-a" : "drop-b", { firstname: `Call ${index}` }, null, null, record);
+        inCall = false;
+      }
+      return new Promise((resolve) => setTimeout(() => resolve(seen), 200));
+    });
+    assert.deepEqual(seen, [{ ok: false, code: "QUEUE_FULL", inCall: false }]);
+  } finally {
+    await context.close();
+  }
+});
