@@ -196,7 +196,7 @@ test("missing core fails calls with LOAD_FAILED", async (t) => {
 
 test("stalled core fails calls with LOAD_FAILED", { timeout: 60_000 }, async (t) => {
   const { page: tab, messages, bodies } = await newPageInNewContext(t);
-  // The core's request is never answered, and the page's clock runs past the fetch timeout.
+  // The core's request never gets a response, and the page's clock runs past the fetch timeout.
   await tab.route(/\.wasm$/, () => {});
   await tab.clock.install();
   await tab.goto(server.url + "/split.html", { waitUntil: "domcontentloaded" });

@@ -159,7 +159,7 @@ test("full quota never mixes two identities", async () => {
     await initSdk(page);
     const alice = await identify(page, "quota-alice", { firstname: "Alice" });
     await fillStorage(page);
-    // Bob's hgid has the length of Alice's, so it would fit in her place; his longer owner would not.
+    // Bob's hgid has the length of Alice's, so it would fit in her place, but his longer owner would not.
     const bobId = "quota-bob-whose-external-id-is-much-longer-than-alices";
     const bob = await identify(page, bobId, { firstname: "Bob" });
 
