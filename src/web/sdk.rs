@@ -697,19 +697,25 @@ pub fn flush_on_exit() {
         return;
     };
     save_queue();
-    let (in_flight, in_flight_bytes, flushed_bytes) = {
+    let (in_flight, in_flight_bytes, flushed_bytes, retrying) = {
         let state = STATE.borrow();
         let bytes = state.in_flight.unwrap_or(0);
-        (state.in_flight.is_some(), bytes, state.flushed_bytes)
+        (
+            state.in_flight.is_some(),
+            bytes,
+            state.flushed_bytes,
+            state.failures > 0,
+        )
     };
     // The browser's keepalive limit counts the requests still in flight: the send loop's, and
     // those sent as the page was hidden before.
     let mut budget = http::MAX_KEEPALIVE_BODY.saturating_sub(in_flight_bytes + flushed_bytes);
     let stored = |entry: &Entry| storage::read(&entry.key()).is_some();
     // A stored head waits while another tab has an older call, so that call goes first, and
-    // storage keeps the head for a later page.
+    // while it waits to be retried, as the server may have asked with Retry-After. Storage keeps
+    // it for a later page.
     let due = |index: usize, entry: &Entry| {
-        let head = index == 0 && !in_flight && !older_call_elsewhere(&sdk, entry);
+        let head = index == 0 && !in_flight && !retrying && !older_call_elsewhere(&sdk, entry);
         head || !stored(entry)
     };
 

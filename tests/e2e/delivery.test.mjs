@@ -919,3 +919,24 @@ test("dropped call settles after the dropping call", async () => {
     await context.close();
   }
 });
+
+test("call waiting for Retry-After is not flushed", async () => {
+  await admin.setFaults({ status: 429, count: 1000, retryAfter: "120" });
+  const context = await browser.newContext();
+  try {
+    const page = await openBlank(context);
+    await initSdk(page);
+    await page.evaluate(() => {
+      herogi.identify("retry-after-leaver", { firstname: "Patient" });
+    });
+    await admin.waitForStats((stats) => stats.received >= 1, "the first attempt");
+    await waitForQueueKeys(page, 1);
+
+    // The page goes away while the call waits 120 s, so nothing may go out with keepalive.
+    await page.goto(`${server.url}/delivery-away.html`);
+    await page.waitForTimeout(500);
+    assert.equal((await admin.stats()).received, 1);
+  } finally {
+    await context.close();
+  }
+});
