@@ -30,12 +30,12 @@ export async function loadCore() {
   if (badUrl) throw badUrl;
   let response;
   // With an integrity, fetch settles only once the whole file has arrived and matched it.
-  const controller = typeof AbortController == "function" ? new AbortController() : null;
-  const timer = controller && setTimeout(() => controller.abort(), FETCH_MS);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), FETCH_MS);
   try {
-    response = await fetch(wasmUrl, { integrity: __HEROGI_WASM_INTEGRITY__, signal: controller?.signal });
+    response = await fetch(wasmUrl, { integrity: __HEROGI_WASM_INTEGRITY__, signal: controller.signal });
   } catch (cause) {
-    const reason = controller?.signal.aborted ? `it did not arrive within ${FETCH_MS / 1000} s` : cause.message;
+    const reason = controller.signal.aborted ? `it did not arrive within ${FETCH_MS / 1000} s` : cause.message;
     throw new Error(
       `fetching ${wasmUrl} failed (${reason}). Serve this release's herogi_bg.wasm beside ` +
         "the script, or name its URL in the script tag's data-wasm attribute. Under a " +

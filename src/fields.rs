@@ -255,6 +255,12 @@ fn accepts_number(field: Field) -> bool {
     )
 }
 
+/// Returns whether `text` is an hgid that the field rules keep unchanged, as one from the
+/// server or from storage must be before the SDK keeps it.
+pub fn valid_hgid(text: &str) -> bool {
+    normalize_text(Field::Hgid, text).is_ok_and(|kept| kept == text)
+}
+
 /// Returns whether `text` is what a missing value becomes when a page turns it into a string.
 pub fn is_stringified_nothing(text: &str) -> bool {
     text.eq_ignore_ascii_case("undefined") || text.eq_ignore_ascii_case("null")

@@ -2,7 +2,7 @@
 //! hands over its status and body.
 
 use crate::error::{Error, ErrorCode};
-use crate::fields::{self, Field};
+use crate::fields;
 use alloc::string::{String, ToString};
 
 /// Largest body sent with `keepalive`, in bytes: browsers allow 64 KiB for all keepalive
@@ -71,9 +71,7 @@ pub fn outcome(
     match text {
         // An hgid that the SDK could not send back, such as blank text, would replace the
         // visitor's valid one, so it fails the call instead.
-        Some(hgid) if fields::normalize_text(Field::Hgid, &hgid).is_ok_and(|kept| kept == hgid) => {
-            Ok(hgid)
-        }
+        Some(hgid) if fields::valid_hgid(&hgid) => Ok(hgid),
         Some(hgid) if !hgid.is_empty() => Err(fail(
             ErrorCode::BadResponse,
             "the server responded with an invalid hgid, such as blank text; check that apiUrl \
